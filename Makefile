@@ -1,0 +1,42 @@
+# One entry point for humans and CI. `make test` is what .ci/run runs.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: venv k8s-bin cluster-up cluster-down cluster-env test test-unit test-integration test-e2e demo bench lint crds
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+k8s-bin:                 ## build (once, cached by version) etcd, kube-*, kubectl, kwok
+	hack/k8s/build.sh
+
+cluster-up: venv k8s-bin ## start the local control plane in .cluster/ (kubeconfig: .cluster/kubeconfig)
+	$(PY) -m tests.cluster up
+
+cluster-down:            ## stop it; leaves no process behind
+	$(PY) -m tests.cluster down
+
+cluster-env:             ## print `export KUBECONFIG=...; export PATH=...` for a shell
+	@$(PY) -m tests.cluster env
+
+test: venv k8s-bin       ## every test: unit, integration (real services), e2e (real API server)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+test-integration: venv
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: venv k8s-bin
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check operator app tests
+	$(VENV)/bin/mypy

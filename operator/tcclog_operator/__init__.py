@@ -1,0 +1,1 @@
+"""TccLog operator: one TccLog object in, a complete TCC Log installation out."""
