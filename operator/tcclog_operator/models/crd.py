@@ -1,0 +1,236 @@
+"""Generate the TccLog CustomResourceDefinition from the pydantic models.
+
+Pydantic writes JSON Schema; a CRD needs a *structural* OpenAPI v3 schema. The
+differences this module bridges:
+
+- no `$ref`: every referenced model is inlined where it is used;
+- no `anyOf` with null: an optional field is simply not in `required`;
+- no `additionalProperties: false`: not allowed next to `properties` in a CRD. Unknown
+  fields are dropped by the API server instead (pruning is on for every apiextensions/v1
+  CRD: an unknown field in a create or update is removed before the object is stored,
+  and `kubectl apply --validate=strict` reports it as an error);
+- defaults from `default_factory` appear as schema defaults, so the API server fills them
+  in and the operator never has to patch spec (Argo CD would show drift);
+- quantities are `x-kubernetes-int-or-string` (YAML `cpu: 1` is an int);
+- no defaults under status: only the operator writes it.
+
+`tcclog-operator crd > crds/tcclog.com_tcclogs.yaml` writes the result;
+tests/unit/op/test_crd.py fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, NoDefault
+from pydantic_core import core_schema
+
+from .common import cel
+from .spec import TccLogSpec
+from .status import TccLogStatus
+from .tcclog import (
+    CATEGORIES,
+    GROUP,
+    KIND,
+    MAX_NAME_LENGTH,
+    PLURAL,
+    SHORT_NAMES,
+    SINGULAR,
+    VERSION,
+)
+
+# JSON Schema keywords that have no place (or no meaning) in a CRD schema.
+_DROPPED_KEYS = ("title", "$defs")
+
+NAME_RULES = (
+    cel(
+        f"size(self.metadata.name) <= {MAX_NAME_LENGTH}",
+        f"metadata.name must be at most {MAX_NAME_LENGTH} characters "
+        "(names of child objects are derived from it)",
+    ),
+    cel(
+        "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        "metadata.name must start with a lowercase letter and contain only lowercase "
+        "letters, digits and '-' (it prefixes Service names)",
+    ),
+)
+
+_READY = '.status.conditions[?(@.type=="Ready")]'
+PRINTER_COLUMNS = (
+    {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": f"{_READY}.status",
+        "description": "Status of the Ready condition.",
+    },
+    {
+        "name": "Reason",
+        "type": "string",
+        "jsonPath": f"{_READY}.reason",
+        "priority": 1,
+        "description": "Reason of the Ready condition.",
+    },
+    {
+        "name": "Version",
+        "type": "string",
+        "jsonPath": ".spec.version",
+        "description": "App version.",
+    },
+    {
+        "name": "Backend",
+        "type": "string",
+        "jsonPath": ".status.components.backend.summary",
+        "description": "Backend pods ready/desired.",
+    },
+    {
+        "name": "Replicas",
+        "type": "integer",
+        "jsonPath": ".spec.backend.replicas",
+        "priority": 1,
+        "description": "Backend replicas asked for.",
+    },
+    {
+        "name": "Postgres",
+        "type": "string",
+        "jsonPath": ".status.components.postgres.summary",
+        "description": "PostgreSQL instances ready/desired.",
+    },
+    {
+        "name": "Instances",
+        "type": "integer",
+        "jsonPath": ".spec.postgres.instances",
+        "priority": 1,
+        "description": "PostgreSQL instances asked for.",
+    },
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
+
+
+class _CrdJsonSchema(GenerateJsonSchema):
+    """Pydantic's generator, but defaults from `default_factory` are evaluated."""
+
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        if "default_factory" in schema:
+            value = schema["default_factory"]()  # type: ignore[call-arg]
+            if isinstance(value, BaseModel):
+                wire = value.model_dump(by_alias=True, exclude_none=True, mode="json")
+                empty = type(value)().model_dump(by_alias=True, exclude_none=True, mode="json")
+                # `{}` lets the API server apply the nested defaults; spell out only real values.
+                return {} if wire == empty else wire
+            return NoDefault if value in ({}, []) else value
+        default = schema.get("default", NoDefault)
+        return NoDefault if default is None else default
+
+
+def _structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Turn one pydantic JSON Schema node into a structural CRD schema node."""
+    node = dict(node)
+    if "$ref" in node:
+        target = defs[node.pop("$ref").rsplit("/", 1)[-1]]
+        node = {**target, **node}  # the field's description and default win over the model's
+    if "anyOf" in node:
+        branches = [b for b in node.pop("anyOf") if b != {"type": "null"}]
+        if len(branches) != 1:
+            raise ValueError(f"cannot express anyOf {branches} in a structural schema")
+        node = {**_structural(branches[0], defs), **node}
+    for key in _DROPPED_KEYS:
+        node.pop(key, None)
+    if node.get("x-kubernetes-int-or-string"):
+        node.pop("type", None)  # int-or-string nodes must not declare a type
+    if "properties" in node:
+        node["properties"] = {k: _structural(v, defs) for k, v in node["properties"].items()}
+        node.pop("additionalProperties", None)  # `false` is refused by CRDs; pruning does it
+    elif isinstance(node.get("additionalProperties"), dict):
+        node["additionalProperties"] = _structural(node["additionalProperties"], defs)
+    if "items" in node:
+        node["items"] = _structural(node["items"], defs)
+    return _ordered(node)
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    """type and description first, so the YAML reads like a hand-written schema."""
+    first = {k: node[k] for k in ("type", "description") if k in node}
+    return {**first, **{k: v for k, v in node.items() if k not in first}}
+
+
+def _strip_defaults(node: dict[str, Any]) -> dict[str, Any]:
+    node = {k: v for k, v in node.items() if k != "default"}
+    if "properties" in node:
+        node["properties"] = {k: _strip_defaults(v) for k, v in node["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            node[key] = _strip_defaults(node[key])
+    return node
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The structural schema of one model, with `$ref`s inlined."""
+    raw = model.model_json_schema(by_alias=True, mode="validation", schema_generator=_CrdJsonSchema)
+    return _structural(raw, raw.get("$defs", {}))
+
+
+def openapi_schema() -> dict[str, Any]:
+    """`openAPIV3Schema` of the TccLog CRD version."""
+    return {
+        "type": "object",
+        "description": "TccLog runs one complete TCC Log installation: the API server, "
+        "PostgreSQL (Patroni), Redis with Sentinel, backups to S3 and Prometheus alerts.",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string", "description": "APIVersion of this object."},
+            "kind": {"type": "string", "description": "Kind of this object."},
+            "metadata": {"type": "object"},
+            "spec": model_schema(TccLogSpec),
+            "status": _strip_defaults(model_schema(TccLogStatus)),
+        },
+        "x-kubernetes-validations": list(NAME_RULES),
+    }
+
+
+def custom_resource_definition() -> dict[str, Any]:
+    """The whole CRD object."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{PLURAL}.{GROUP}",
+            "labels": {
+                "app.kubernetes.io/name": "tcclog-operator",
+                "app.kubernetes.io/part-of": "tcclog",
+            },
+        },
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": KIND,
+                "listKind": f"{KIND}List",
+                "plural": PLURAL,
+                "singular": SINGULAR,
+                "shortNames": list(SHORT_NAMES),
+                "categories": list(CATEGORIES),
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
+                    "schema": {"openAPIV3Schema": openapi_schema()},
+                }
+            ],
+        },
+    }
+
+
+def crd_yaml() -> str:
+    """The CRD as the YAML committed in crds/ (deterministic: same models, same bytes)."""
+    header = (
+        "# Generated by `tcclog-operator crd` from operator/tcclog_operator/models. Do not edit.\n"
+    )
+    return header + yaml.safe_dump(
+        custom_resource_definition(), sort_keys=False, width=100, allow_unicode=True
+    )

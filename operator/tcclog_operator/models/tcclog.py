@@ -1,0 +1,54 @@
+"""The TccLog resource as a whole: identity constants, metadata, spec and status."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from .spec import TccLogSpec
+from .status import TccLogStatus
+
+GROUP = "tcclog.com"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "TccLog"
+PLURAL = "tcclogs"
+SINGULAR = "tcclog"
+SHORT_NAMES = ("tcc",)
+CATEGORIES = ("tcclog", "all")
+
+#: Longest metadata.name: the longest child StatefulSet (`<name>-postgres`, `<name>-sentinel`)
+#: plus the controller-revision-hash suffix must stay within a 63-character label value.
+MAX_NAME_LENGTH = 40
+
+
+class ObjectMeta(BaseModel):
+    """The parts of metadata the operator reads. Everything else a body carries is ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    name: str
+    namespace: str | None = None
+    uid: str | None = None
+    generation: int | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class TccLog(BaseModel):
+    """A whole TccLog object, e.g. `TccLog.model_validate(body)` on a kopf body or YAML."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    api_version: Literal["tcclog.com/v1alpha1"] = API_VERSION
+    kind: Literal["TccLog"] = KIND
+    metadata: ObjectMeta
+    spec: TccLogSpec
+    status: TccLogStatus | None = None
+
+    @classmethod
+    def from_body(cls, body: Any) -> TccLog:
+        """Parse a kopf body / API response / YAML document (any mapping)."""
+        return cls.model_validate(dict(body))
