@@ -1,0 +1,175 @@
+"""The one place for child names, labels, the owner reference and render-time settings.
+
+Builders, the reconcile, status and tests all ask this module, so they always agree on
+what a child is called and how it is selected (CNPG's cluster_funcs.go idea).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..models import API_VERSION, KIND, Endpoints, TccLog
+
+PART_OF = "tcclog"
+MANAGED_BY = "tcclog-operator"
+#: Label selector matching every child of every TccLog (what the operator watches).
+MANAGED_BY_SELECTOR = f"app.kubernetes.io/managed-by={MANAGED_BY}"
+#: Annotation on pod templates: hash of the configuration the pods read, so a change rolls them.
+CONFIG_HASH_ANNOTATION = "tcclog.com/config-hash"
+#: Sentinel "master set" name; the Redis component and the app's settings must agree.
+REDIS_MASTER_SET = "tcclog"
+SENTINEL_PORT = 26379
+POSTGRES_PORT = 5432
+DATABASE_NAME = "tcclog"
+DATABASE_USER = "tcclog"
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Operator-wide inputs to render (from OperatorSettings.render_settings())."""
+
+    app_image_repository: str = "ghcr.io/tcclog/tcclog"
+    image_pull_policy: str = "IfNotPresent"
+
+
+@dataclass(frozen=True)
+class ChildNames:
+    """Deterministic names of everything one TccLog owns."""
+
+    instance: str
+
+    @property
+    def backend(self) -> str:
+        """Deployment, Service, ConfigMap, ServiceAccount, HPA, PDB and Ingress."""
+        return f"{self.instance}-backend"
+
+    @property
+    def backend_secret(self) -> str:
+        """Generated app secrets (JWT signing key)."""
+        return f"{self.instance}-backend"
+
+    @property
+    def postgres(self) -> str:
+        return f"{self.instance}-postgres"
+
+    @property
+    def postgres_credentials(self) -> str:
+        return f"{self.instance}-postgres-credentials"
+
+    @property
+    def postgres_rw(self) -> str:
+        return f"{self.instance}-postgres-rw"
+
+    @property
+    def postgres_ro(self) -> str:
+        return f"{self.instance}-postgres-ro"
+
+    @property
+    def redis(self) -> str:
+        return f"{self.instance}-redis"
+
+    @property
+    def redis_credentials(self) -> str:
+        return f"{self.instance}-redis-credentials"
+
+    @property
+    def sentinel(self) -> str:
+        return f"{self.instance}-sentinel"
+
+    @property
+    def sentinel_headless(self) -> str:
+        return f"{self.instance}-sentinel-headless"
+
+    @property
+    def backup(self) -> str:
+        return f"{self.instance}-backup"
+
+
+def names(tcclog: TccLog) -> ChildNames:
+    return ChildNames(tcclog.metadata.name)
+
+
+def namespace_of(tcclog: TccLog) -> str:
+    if not tcclog.metadata.namespace:
+        raise ValueError(f"TccLog {tcclog.metadata.name!r} has no metadata.namespace")
+    return tcclog.metadata.namespace
+
+
+def selector_labels(tcclog: TccLog, component: str) -> dict[str, str]:
+    """Labels that select a component's pods. Never changes for a given object."""
+    return {
+        "app.kubernetes.io/name": PART_OF,
+        "app.kubernetes.io/instance": tcclog.metadata.name,
+        "app.kubernetes.io/component": component,
+    }
+
+
+def labels(tcclog: TccLog, component: str) -> dict[str, str]:
+    """The standard app.kubernetes.io/* labels of every child."""
+    return {
+        **selector_labels(tcclog, component),
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/version": tcclog.spec.version,
+    }
+
+
+def owner_reference(tcclog: TccLog) -> dict[str, Any] | None:
+    """Controller owner reference, or None when the object has no uid (render -f FILE)."""
+    if not tcclog.metadata.uid:
+        return None
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": tcclog.metadata.name,
+        "uid": tcclog.metadata.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def object_meta(
+    tcclog: TccLog, name: str, component: str, annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """metadata for a child: name, namespace, labels, owner reference."""
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace_of(tcclog),
+        "labels": labels(tcclog, component),
+    }
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    owner = owner_reference(tcclog)
+    if owner:
+        meta["ownerReferences"] = [owner]
+    return meta
+
+
+def content_hash(*parts: Any) -> str:
+    """Stable short hash of JSON-able data (key order does not matter)."""
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def service_host(tcclog: TccLog, service: str) -> str:
+    return f"{service}.{namespace_of(tcclog)}.svc"
+
+
+def endpoints(tcclog: TccLog) -> Endpoints:
+    """Where clients connect; goes into status.endpoints."""
+    child = names(tcclog)
+    ingress = tcclog.spec.backend.ingress
+    if ingress and ingress.host:
+        scheme = "https" if ingress.tls_secret_name else "http"
+        api = f"{scheme}://{ingress.host}"
+    else:
+        api = f"http://{service_host(tcclog, child.backend)}"
+    return Endpoints(
+        api=api,
+        postgres_primary=service_host(tcclog, child.postgres_rw),
+        postgres_replicas=service_host(tcclog, child.postgres_ro),
+        redis_sentinel=service_host(tcclog, child.sentinel),
+    )
