@@ -1,0 +1,3 @@
+from tcclog.cli import main
+
+raise SystemExit(main())
