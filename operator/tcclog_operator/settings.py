@@ -1,0 +1,74 @@
+"""Operator settings: one class, read once at startup (`OperatorSettings()`), never at import.
+
+Every field can be set from the environment with the TCCLOG_OPERATOR_ prefix, e.g.
+TCCLOG_OPERATOR_NAMESPACES=tcc,tcc-staging or TCCLOG_OPERATOR_APP_IMAGE_REPOSITORY=...
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .render.meta import RenderSettings
+
+
+class OperatorSettings(BaseSettings):
+    """Everything the operator process is configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="TCCLOG_OPERATOR_", extra="ignore", frozen=True)
+
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Namespaces to watch, comma-separated in the environment. Empty: all.",
+    )
+    field_manager: str = Field(
+        "tcclog-operator", min_length=1, description="Server-side apply field manager."
+    )
+    app_image_repository: str = Field(
+        "ghcr.io/tcclog/tcclog",
+        min_length=1,
+        description="Image repository of the app; the tag is spec.version.",
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    resync_interval_seconds: float = Field(
+        60.0, gt=0, description="How often a timer folds child status back and repairs drift."
+    )
+    peering_name: str = Field(
+        "tcclog-operator", min_length=1, description="kopf peering object shared by replicas."
+    )
+    standalone: bool = Field(False, description="Skip peering (a single replica, or tests).")
+    priority: int | None = Field(
+        None,
+        ge=0,
+        description="kopf peering priority. Empty: random at startup, so replicas never tie.",
+    )
+    health_port: int = Field(8080, ge=1, le=65535, description="Liveness endpoint: /healthz.")
+    metrics_port: int = Field(9090, ge=1, le=65535, description="Prometheus metrics: /metrics.")
+    worker_limit: int = Field(
+        50, ge=1, description="Most TccLogs reconciled at once (kopf batching.worker_limit)."
+    )
+    log_format: Literal["plain", "full", "json"] = "json"
+    debug: bool = False
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [ns.strip() for ns in value.split(",") if ns.strip()]
+        return value
+
+    @property
+    def clusterwide(self) -> bool:
+        return not self.namespaces
+
+    @property
+    def liveness_endpoint(self) -> str:
+        return f"http://0.0.0.0:{self.health_port}/healthz"
+
+    def render_settings(self) -> RenderSettings:
+        return RenderSettings(
+            app_image_repository=self.app_image_repository,
+            image_pull_policy=self.image_pull_policy,
+        )
