@@ -115,10 +115,9 @@ class _CrdJsonSchema(GenerateJsonSchema):
         if "default_factory" in schema:
             value = schema["default_factory"]()  # type: ignore[call-arg]
             if isinstance(value, BaseModel):
-                wire = value.model_dump(by_alias=True, exclude_none=True, mode="json")
-                empty = type(value)().model_dump(by_alias=True, exclude_none=True, mode="json")
-                # `{}` lets the API server apply the nested defaults; spell out only real values.
-                return {} if wire == empty else wire
+                # The whole object, not `{}`: the API server checks CEL rules against the
+                # default as written, before nested defaults would fill it in.
+                return value.model_dump(by_alias=True, exclude_none=True, mode="json")
             return NoDefault if value in ({}, []) else value
         default = schema.get("default", NoDefault)
         return NoDefault if default is None else default

@@ -25,7 +25,7 @@ from .data import (
     RedisResources,
 )
 
-VERSION_PATTERN = r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$"
+VERSION_PATTERN = r"^v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$"  # no backslashes: CEL strings
 
 
 class TccLogSpec(ApiModel):
