@@ -10,7 +10,6 @@ and a render output pasted into a review or a CI log must not leak credentials.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,15 +106,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = OperatorSettings()
     kopf.configure(debug=settings.debug, log_format=kopf.LogFormat[settings.log_format.upper()])
+    # Peering name/priority, workers and watch filters are set by handlers/startup.py.
     kopf.run(
         clusterwide=settings.clusterwide,
         namespaces=settings.namespaces,
-        standalone=settings.standalone,
-        peering_name=None if settings.standalone else settings.peering_name,
-        # Distinct priorities: peers with equal priority would all pause.
-        priority=settings.priority if settings.priority is not None else random.randint(1, 10_000),
+        standalone=settings.standalone or None,
         liveness_endpoint=settings.liveness_endpoint,
-        memo=kopf.Memo(operator_settings=settings),
     )
     return 0
 

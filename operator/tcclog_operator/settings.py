@@ -6,6 +6,7 @@ TCCLOG_OPERATOR_NAMESPACES=tcc,tcc-staging or TCCLOG_OPERATOR_APP_IMAGE_REPOSITO
 
 from __future__ import annotations
 
+import random
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -39,15 +40,19 @@ class OperatorSettings(BaseSettings):
         "tcclog-operator", min_length=1, description="kopf peering object shared by replicas."
     )
     standalone: bool = Field(False, description="Skip peering (a single replica, or tests).")
-    priority: int | None = Field(
-        None,
+    peering_priority: int = Field(
+        default_factory=lambda: random.randint(1, 10_000),
         ge=0,
-        description="kopf peering priority. Empty: random at startup, so replicas never tie.",
+        description="kopf peering priority. Default: random per process, so replicas never "
+        "tie (peers with equal priority would all pause).",
     )
     health_port: int = Field(8080, ge=1, le=65535, description="Liveness endpoint: /healthz.")
-    metrics_port: int = Field(9090, ge=1, le=65535, description="Prometheus metrics: /metrics.")
-    worker_limit: int = Field(
-        50, ge=1, description="Most TccLogs reconciled at once (kopf batching.worker_limit)."
+    metrics_port: int = Field(
+        9090, ge=0, le=65535, description="Prometheus metrics on /metrics; 0 disables."
+    )
+    metrics_address: str = Field("0.0.0.0", description="Address the metrics server binds.")
+    max_workers: int = Field(
+        20, ge=1, description="Threads running reconciles at once (kopf execution.max_workers)."
     )
     log_format: Literal["plain", "full", "json"] = "json"
     debug: bool = False

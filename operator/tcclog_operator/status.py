@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from .models import Components, ComponentStatus, Condition, Endpoints, TccLog, TccLogStatus
+
+# Child names come from their one home; render.meta imports no client, so this stays pure.
+from .render.meta import endpoints as rendered_endpoints
+from .render.meta import names
 
 # Condition types.
 READY, PROGRESSING, DEGRADED = "Ready", "Progressing", "Degraded"
@@ -28,6 +34,10 @@ REASON_COMPONENT_DEGRADED = "ComponentDegraded"
 REASON_AS_EXPECTED = "AsExpected"
 
 # Event reasons (CamelCase), posted on the TccLog for `kubectl describe`.
+REASON_CREATED = "Created"  # a child was created
+REASON_UPDATED = "Updated"  # a child was changed because the render changed
+REASON_RESTORED = "Restored"  # a child was put back after an edit or delete from outside
+REASON_PRUNED = "Pruned"  # a child no longer rendered was deleted
 EVENT_APPLIED = "ChildrenApplied"
 EVENT_APPLY_FAILED = "ApplyFailed"
 EVENT_INVALID_SPEC = "InvalidSpec"
@@ -283,3 +293,44 @@ def transition_events(
     if ready.status == "False" and before.get(READY) == "True":
         events.append(("Warning", EVENT_NOT_READY, ready.message))
     return events
+
+
+# ---------------------------------------------------------------- dict-level entry points
+# What reconcile.py calls: children keyed by (kind, name), statuses as plain dicts.
+
+
+def _parse_status(raw: Mapping[str, Any] | None) -> TccLogStatus | None:
+    try:
+        return TccLogStatus.model_validate(dict(raw)) if raw else None
+    except ValidationError:
+        return None  # a hand-written or foreign status: start the conditions afresh
+
+
+def compute(
+    tcclog: TccLog,
+    children: Mapping[tuple[str, str], Mapping[str, Any]],
+    old_status: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+    apply_error: str | None = None,
+) -> dict[str, Any]:
+    """New status (wire form) from the live children; `old_status` keeps transition times."""
+    backend = names(tcclog).backend
+    observed = ObservedChildren(
+        deployment=children.get(("Deployment", backend)),
+        hpa=children.get(("HorizontalPodAutoscaler", backend)),
+    )
+    previous = tcclog.model_copy(update={"status": _parse_status(old_status)})
+    new = compute_status(
+        previous,
+        observed,
+        endpoints=rendered_endpoints(tcclog),
+        now=now or datetime.now(UTC),
+        apply_error=apply_error,
+    )
+    return new.to_wire()
+
+
+def changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Dict form of status_changed: lastTransitionTime churn alone is no change."""
+    return _without_transition_times(dict(old or {})) != _without_transition_times(dict(new))
