@@ -32,6 +32,7 @@ from . import pki
 
 REPO = Path(__file__).resolve().parents[2]
 KWOK_STAGES = Path(__file__).with_name("kwok-stages.yaml")
+AUDIT_POLICY = Path(__file__).with_name("audit-policy.yaml")
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 _PR_SET_PDEATHSIG = 1
 
@@ -80,6 +81,11 @@ class LocalCluster:
     @property
     def pid_file(self) -> Path:
         return self.state_dir / "pids.json"
+
+    @property
+    def audit_log(self) -> Path:
+        """JSON lines, one per write request (see audit-policy.yaml)."""
+        return self.log_dir / "audit.log"
 
     @property
     def server(self) -> str:
@@ -195,6 +201,8 @@ class LocalCluster:
             "LimitRanger,ResourceQuota,DefaultStorageClass,StorageObjectInUseProtection",
             "--service-cluster-ip-range=10.96.0.0/16",
             f"--cert-dir={self.state_dir / 'apiserver-certs'}",
+            f"--audit-policy-file={AUDIT_POLICY}", f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json", "--audit-log-mode=blocking",
             "--profiling=false", "--v=1",
         ]
 

@@ -32,6 +32,8 @@ class Cluster:
     kubeconfig: Path
     bin_dir: Path | None = None
     log_dir: Path | None = None
+    audit_log: Path | None = None
+    """Every write request the API server received (local control plane only)."""
     env: dict[str, str] = field(default_factory=dict)
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True
@@ -50,7 +52,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if backend == "local":
         with running_cluster(tmp_path_factory.mktemp("cluster")) as local:
             yield Cluster("local", local.kubeconfig, local.bin_dir, local.log_dir,
-                          local.env())
+                          local.audit_log, local.env())
     elif backend == "kind":
         yield from _kind_cluster(tmp_path_factory.mktemp("kind"))
     elif backend == "existing":

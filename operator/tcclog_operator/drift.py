@@ -1,0 +1,74 @@
+"""Pure: does a child in the cluster still match what we rendered?
+
+A reconcile must make no write when nothing changed, yet restore any hand edit.
+Two checks give both:
+
+* every rendered object carries a hash of itself (`tcclog.com/render-hash`); when the
+  render changes (a new spec, a new operator build) the hash differs and we apply, and
+  server-side apply then also removes fields we stopped rendering;
+* every field we render must still hold our value in the live object (a subset test:
+  the API server adds defaults and status, which we ignore); a `kubectl edit` of one of
+  our fields fails the test and we apply again.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+RENDER_HASH = "tcclog.com/render-hash"
+
+
+def normalize(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The form the API server returns, so the subset test compares like with like."""
+    obj = copy.deepcopy(dict(desired))
+    if obj.get("kind") == "Secret" and "stringData" in obj:
+        # The API server folds stringData into base64 `data` and never returns it.
+        data = dict(obj.get("data") or {})
+        for key, value in obj.pop("stringData").items():
+            data[key] = base64.b64encode(value.encode()).decode()
+        obj["data"] = data
+    return obj
+
+
+def render_hash(desired: Mapping[str, Any]) -> str:
+    canonical = json.dumps(normalize(desired), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def stamp(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """`desired` in API form with its render hash annotation, ready to apply."""
+    obj = normalize(desired)
+    metadata = obj.setdefault("metadata", {})
+    metadata["annotations"] = {**metadata.get("annotations", {}), RENDER_HASH: render_hash(desired)}
+    return obj
+
+
+def is_subset(desired: Any, actual: Any) -> bool:
+    """True when every field of `desired` holds the same value in `actual`."""
+    if isinstance(desired, Mapping):
+        return isinstance(actual, Mapping) and all(
+            key in actual and is_subset(value, actual[key]) for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(actual, list)
+            and len(desired) == len(actual)
+            and all(is_subset(d, a) for d, a in zip(desired, actual, strict=True))
+        )
+    if isinstance(desired, bool) or isinstance(actual, bool):
+        return desired is actual
+    if isinstance(desired, int | float) and isinstance(actual, int | float):
+        return float(desired) == float(actual)
+    return bool(desired == actual)
+
+
+def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) -> bool:
+    """Apply when the child is missing, was rendered differently, or was edited by hand."""
+    if actual is None:
+        return True
+    return not is_subset(stamped, actual)

@@ -1,0 +1,3 @@
+"""Kopf registration point: importing this package registers every handler."""
+
+from . import children, startup, tcclog  # noqa: F401 - imported for their decorators

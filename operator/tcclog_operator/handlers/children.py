@@ -1,0 +1,55 @@
+"""Watches of the children: in-memory indexes, and a reconcile of the owner on any change.
+
+A deleted or hand-edited child is seen here within the watch latency and the owner
+is reconciled at once, which restores it. The watches are filtered by label on the
+API server (see startup.py), so the operator never streams the whole cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from ..kube import CHILD_RESOURCES, Resource
+from ..models.tcclog import KIND
+from ..render import MANAGED_BY_SELECTOR
+from .run import run_reconcile
+
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+_MANAGED_BY = dict([MANAGED_BY_SELECTOR.split("=", 1)])
+
+
+def index_id(resource: Resource) -> str:
+    return f"children_{resource.plural}"
+
+
+def _trimmed(body: kopf.Body) -> dict[str, Any]:
+    """The child without managedFields: they are large and we never read them."""
+    obj = dict(body)
+    obj["metadata"] = {k: v for k, v in body["metadata"].items() if k != "managedFields"}
+    return obj
+
+
+def _index_child(namespace: str, labels: kopf.Labels, body: kopf.Body,
+                 **_: Any) -> dict[tuple[str, str], Any]:
+    return {(namespace, labels.get(INSTANCE_LABEL, "")): _trimmed(body)}
+
+
+def _on_child_event(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
+                    tcclogs: kopf.Index[tuple[str, str], Any], **kwargs: Any) -> None:
+    owner = next((ref for ref in body["metadata"].get("ownerReferences", [])
+                  if ref.get("kind") == KIND and ref.get("controller")), None)
+    if owner is None:
+        return
+    namespace = body["metadata"]["namespace"]
+    for tcclog in tcclogs.get((namespace, owner["name"]), []):
+        if tcclog["metadata"]["uid"] == owner["uid"]:
+            run_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs)
+
+
+for _resource in CHILD_RESOURCES:
+    _selector = (_resource.api_version, _resource.plural)
+    kopf.index(*_selector, id=index_id(_resource), labels=_MANAGED_BY)(_index_child)
+    kopf.on.event(*_selector, id=f"on_{_resource.plural}", labels=_MANAGED_BY)(_on_child_event)

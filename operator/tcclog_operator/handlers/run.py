@@ -1,0 +1,68 @@
+"""The one call every handler makes: gather children from the indexes, reconcile, report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from .. import metrics
+from ..kube import CHILD_RESOURCES
+from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, reconcile
+
+
+def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
+                ) -> dict[ChildKey, Mapping[str, Any]]:
+    key = (body["metadata"]["namespace"], body["metadata"]["name"])
+    found: dict[ChildKey, Mapping[str, Any]] = {}
+    for resource in CHILD_RESOURCES:
+        index = indexes.get(f"children_{resource.plural}")
+        for obj in (index.get(key, []) if index is not None else []):
+            found[child_key(obj)] = obj
+    return found
+
+
+def run_reconcile(body: Mapping[str, Any], memo: kopf.Memo, logger: logging.Logger, *,
+                  trigger: str, indexes: Mapping[str, Any]) -> None:
+    uid = body["metadata"]["uid"]
+    if body["metadata"].get("deletionTimestamp"):
+        return  # garbage collection removes the children; recreating them would race it
+    started = time.perf_counter()
+    with memo.locks[uid]:
+        # The watch may not have delivered our own last status write yet: compare with it.
+        last = memo.last_status.get(uid)
+        if last is not None:
+            body = {**body, "status": last}
+        try:
+            outcome = reconcile(
+                memo.kube, body, children_of(body, indexes),
+                render_settings=memo.operator.render_settings(),
+                now=datetime.now(UTC),
+            )
+        except ApplyFailed as failed:
+            metrics.RECONCILES.labels(trigger=trigger, outcome="error").inc()
+            _remember_and_post(body, memo, failed.outcome)
+            raise kopf.TemporaryError(str(failed), delay=10) from failed
+        except Exception:
+            metrics.RECONCILES.labels(trigger=trigger, outcome="error").inc()
+            raise
+        finally:
+            metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+        _remember_and_post(body, memo, outcome)
+    metrics.RECONCILES.labels(trigger=trigger, outcome="ok").inc()
+    if outcome.applied or outcome.pruned:
+        logger.info("reconciled (%s): applied %s, pruned %s", trigger,
+                    [f"{k}/{n}" for k, n in outcome.applied],
+                    [f"{k}/{n}" for k, n in outcome.pruned])
+
+
+def _remember_and_post(body: Mapping[str, Any], memo: kopf.Memo, outcome: Outcome) -> None:
+    if outcome.status_written:
+        memo.last_status[body["metadata"]["uid"]] = outcome.status
+    for event in outcome.events:
+        kopf.event(dict(body), type="Warning" if event.warning else "Normal",
+                   reason=event.reason, message=event.message)

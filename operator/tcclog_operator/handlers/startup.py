@@ -1,0 +1,46 @@
+"""Operator start-up: settings, API client and kopf tuning, kept in `memo`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from typing import Any
+
+import kopf
+from prometheus_client import start_http_server
+
+from ..kube import CHILD_RESOURCES, Kube, api_client_from_environment
+from ..render import MANAGED_BY_SELECTOR
+from ..settings import OperatorSettings
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger,
+              **_: Any) -> None:
+    operator = memo.get("operator_settings") or OperatorSettings()
+    memo.operator = operator
+    memo.kube = Kube(api_client_from_environment(), operator.field_manager)
+    memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
+    memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
+
+    # kopf's bookkeeping goes to annotations, never into our status.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="tcclog.com")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="tcclog.com", key="last-handled-configuration")
+    # Events record transitions we post explicitly; log lines stay in the log.
+    settings.posting.loggers = False
+    # Watch only our children: the API server filters, not this process.
+    for resource in CHILD_RESOURCES:
+        selector = (resource.api_version, resource.plural)
+        settings.watching.label_selectors[selector] = MANAGED_BY_SELECTOR
+    settings.batching.worker_limit = operator.worker_limit
+    # Reconciles are synchronous (the kubernetes client); they run in this many threads.
+    settings.execution.max_workers = 16
+    settings.networking.request_timeout = 60
+    settings.watching.server_timeout = 300
+
+    if operator.metrics_port:
+        start_http_server(operator.metrics_port)
+    logger.info("tcclog-operator configured (field manager %s, namespaces %s)",
+                operator.field_manager, operator.namespaces or "all")

@@ -1,0 +1,122 @@
+"""The only place that talks to the Kubernetes API.
+
+Children are written with server-side apply under one field manager; the TccLog is
+only ever written through its status subresource. Every write is counted in the
+operator's metrics, so "an idle reconcile makes no write" is observable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+from . import metrics
+from .models.tcclog import GROUP, PLURAL, VERSION
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind the operator manages: enough to build its REST path and watch it."""
+
+    group: str  # "" for the core API group
+    version: str
+    plural: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str, name: str | None = None) -> str:
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        path = f"{prefix}/namespaces/{namespace}/{self.plural}"
+        return f"{path}/{name}" if name else path
+
+
+# Every kind render may produce. One list drives applying, pruning, the kopf watches
+# (indexes) and, by a test, the ClusterRole in deploy/.
+CHILD_RESOURCES: tuple[Resource, ...] = (
+    Resource("", "v1", "serviceaccounts", "ServiceAccount"),
+    Resource("", "v1", "secrets", "Secret"),
+    Resource("", "v1", "configmaps", "ConfigMap"),
+    Resource("", "v1", "services", "Service"),
+    Resource("apps", "v1", "deployments", "Deployment"),
+    Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    Resource("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
+    Resource("networking.k8s.io", "v1", "ingresses", "Ingress"),
+)
+BY_KIND: dict[str, Resource] = {resource.kind: resource for resource in CHILD_RESOURCES}
+TCCLOG = Resource(GROUP, VERSION, PLURAL, "TccLog")
+
+
+class Kube:
+    """Thin, synchronous API access for reconcile (kopf runs it in worker threads)."""
+
+    def __init__(self, api_client: client.ApiClient, field_manager: str) -> None:
+        self._api = api_client
+        self._field_manager = field_manager
+
+    def _call(self, method: str, path: str, *, body: Any = None,
+              content_type: str = "application/json",
+              query: list[tuple[str, str]] | None = None) -> Any:
+        data, _, _ = self._api.call_api(
+            path, method,
+            query_params=query or [],
+            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            body=body,
+            auth_settings=["BearerToken"],
+            response_type="object",
+            _return_http_data_only=False,
+            _preload_content=True,
+        )
+        return data
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply: create or update, owning exactly the fields we render."""
+        resource = BY_KIND[obj["kind"]]
+        metadata = obj["metadata"]
+        metrics.API_WRITES.labels(verb="apply", kind=obj["kind"]).inc()
+        return self._call(  # type: ignore[no-any-return]
+            "PATCH", resource.path(metadata["namespace"], metadata["name"]),
+            body=dict(obj),
+            content_type="application/apply-patch+yaml",
+            # force: we are the only intended owner; a hand edit must not block us.
+            query=[("fieldManager", self._field_manager), ("force", "true")],
+        )
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        metrics.API_WRITES.labels(verb="delete", kind=kind).inc()
+        try:
+            self._call("DELETE", BY_KIND[kind].path(namespace, name),
+                       body={"propagationPolicy": "Background"})
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+        """Merge-patch the TccLog's status subresource (never its spec)."""
+        metrics.API_WRITES.labels(verb="patch-status", kind="TccLog").inc()
+        self._call("PATCH", TCCLOG.path(namespace, name) + "/status",
+                   body={"status": dict(status)},
+                   content_type="application/merge-patch+json")
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", BY_KIND[kind].path(namespace, name))  # type: ignore[no-any-return]
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+
+def api_client_from_environment() -> client.ApiClient:
+    """In a pod: its service account. Elsewhere: KUBECONFIG / ~/.kube/config."""
+    try:
+        config.load_incluster_config()
+        return client.ApiClient()
+    except config.ConfigException:
+        return config.new_client_from_config()

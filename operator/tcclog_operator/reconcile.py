@@ -1,0 +1,158 @@
+"""One path for create, resume, update, child events and the resync timer.
+
+    parse -> read secrets -> render -> apply what drifted -> prune -> status (if changed)
+
+The children come from the operator's watches (kopf indexes), not from fresh LIST
+calls, so an idle reconcile costs no request at all: it renders, compares and stops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kubernetes.client.rest import ApiException
+
+from . import drift, status
+from .kube import BY_KIND, Kube
+from .models import TccLog
+from .render import (
+    RenderSettings,
+    endpoints,
+    fill_secret_values,
+    names,
+    render,
+    values_from_secret_objects,
+)
+
+ChildKey = tuple[str, str]  # (kind, name)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An Event to post on the TccLog (the handler posts it: only handlers import kopf)."""
+
+    reason: str
+    message: str
+    warning: bool = False
+
+
+@dataclass
+class Outcome:
+    applied: list[ChildKey] = field(default_factory=list)
+    pruned: list[ChildKey] = field(default_factory=list)
+    status_written: bool = False
+    status: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+class ApplyFailed(Exception):
+    """Some child could not be applied; status already says so. Retry later."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def child_key(obj: Mapping[str, Any]) -> ChildKey:
+    return obj["kind"], obj["metadata"]["name"]
+
+
+def owned_by(obj: Mapping[str, Any], uid: str) -> bool:
+    return any(ref.get("uid") == uid and ref.get("controller")
+               for ref in obj.get("metadata", {}).get("ownerReferences", []))
+
+
+def reconcile(
+    kube: Kube,
+    body: Mapping[str, Any],
+    children: Mapping[ChildKey, Mapping[str, Any]],
+    *,
+    render_settings: RenderSettings,
+    prometheus_crds_present: bool = False,
+    now: datetime,
+) -> Outcome:
+    """Converge one TccLog's children and status; return what was done.
+
+    `children` are this TccLog's objects as last seen by the watches, keyed by
+    (kind, name). They may lag a little behind the API server; that only costs an
+    extra (idempotent) apply, never a wrong result, because server-side apply is
+    declarative.
+    """
+    tcclog = TccLog.from_body(body)
+    uid = tcclog.metadata.uid or ""
+    namespace = tcclog.metadata.namespace or ""
+    child_names = names(tcclog)
+    outcome = Outcome()
+
+    secrets = [obj for (kind, _), obj in children.items() if kind == "Secret"]
+    secret_values = fill_secret_values(tcclog, values_from_secret_objects(secrets))
+    desired = [drift.stamp(obj) for obj in render(
+        tcclog, render_settings, secret_values=secret_values,
+        prometheus_crds_present=prometheus_crds_present)]
+
+    live: dict[ChildKey, Mapping[str, Any]] = dict(children)
+    apply_error: str | None = None
+    for obj in desired:
+        key = child_key(obj)
+        current = children.get(key)
+        if not drift.needs_apply(obj, current):
+            continue
+        try:
+            live[key] = kube.apply(obj)
+        except ApiException as exc:
+            # Reported in status and retried by the handler; the rest still converges.
+            apply_error = f"{key[0]} {key[1]}: {exc.status} {exc.reason}: {_api_message(exc)}"
+            outcome.events.append(Event(status.EVENT_APPLY_FAILED, apply_error, warning=True))
+            continue
+        outcome.applied.append(key)
+        outcome.events.append(_apply_event(obj, current))
+
+    wanted = {child_key(obj) for obj in desired}
+    for key, obj in children.items():
+        if key not in wanted and key[0] in BY_KIND and owned_by(obj, uid):
+            kube.delete(key[0], namespace, key[1])
+            live.pop(key, None)
+            outcome.pruned.append(key)
+            outcome.events.append(Event(status.EVENT_CHILD_PRUNED,
+                                        f"Deleted {key[0]} {key[1]}: no longer rendered"))
+
+    observed = status.ObservedChildren(
+        deployment=live.get(("Deployment", child_names.backend)),
+        hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
+    )
+    new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
+                                       apply_error=apply_error)
+    outcome.status = new_status.to_wire()
+    if status.status_changed(tcclog.status, new_status):
+        patch = status.status_patch(tcclog.status, new_status)
+        kube.patch_status(namespace, tcclog.metadata.name, patch)
+        outcome.status_written = True
+        outcome.events.extend(Event(reason, message, warning=kind == "Warning")
+                              for kind, reason, message in
+                              status.transition_events(tcclog.status, new_status))
+    if apply_error:
+        raise ApplyFailed(apply_error, outcome)
+    return outcome
+
+
+def _apply_event(desired: Mapping[str, Any], current: Mapping[str, Any] | None) -> Event:
+    kind, name = child_key(desired)
+    if current is None:
+        return Event(status.EVENT_APPLIED, f"Created {kind} {name}")
+    live_hash = current.get("metadata", {}).get("annotations", {}).get(drift.RENDER_HASH)
+    if live_hash == desired["metadata"]["annotations"][drift.RENDER_HASH]:
+        # Same render as last time, yet different: someone edited our fields.
+        return Event(status.EVENT_CHILD_RESTORED,
+                     f"Restored {kind} {name}: changed outside the operator")
+    return Event(status.EVENT_APPLIED, f"Updated {kind} {name}")
+
+
+def _api_message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message", exc.body))
+    except ValueError:
+        return str(exc.body)
