@@ -85,8 +85,7 @@ def _add_observability(app: FastAPI) -> None:
         started = time.perf_counter()
         response = await call_next(request)
         elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = _route_template(request)
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(request.method, template).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
@@ -116,6 +115,19 @@ def _add_observability(app: FastAPI) -> None:
         metrics.observe_pools(request.app.state.db.pool_stats())
         body = await run_in_threadpool(generate_latest, metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's full path template (`/api/v1/entries/{entry_id}`): a bounded label,
+    never the raw path. Included routers only know their own suffix, so the request path's
+    leading segments supply the prefix."""
+    route = request.scope.get("route")
+    suffix = getattr(route, "path", None)
+    if suffix is None:
+        return "unmatched"
+    segments = request.url.path.split("/")
+    depth = suffix.count("/")
+    return "/".join(segments[: len(segments) - depth]) + suffix if depth else suffix
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -58,7 +58,8 @@ def test_file_upload_download_gallery_and_delete(client: TestClient, user: dict[
     down = client.get(f"{API}/files/{meta['id']}/content", headers=user)
     assert down.status_code == 200 and down.content == payload
     assert down.headers["content-type"] == "image/jpeg"
-    assert client.get(f"{API}/files/{meta['id']}", headers=user).json()["filename"] == "photo one.jpg"
+    got = client.get(f"{API}/files/{meta['id']}", headers=user).json()
+    assert got["filename"] == "photo one.jpg"
     assert len(client.get(f"{API}/files", headers=user).json()["data"]) == 2
 
     gallery = client.post(f"{API}/galleries", headers=user,

@@ -22,7 +22,8 @@ def test_entry_crud_with_tags_topic_and_cursor_pagination(client: TestClient,
     assert entry["tag_ids"] == [tag["id"]] and entry["topic_id"] == topic["id"]
 
     for i in range(4):
-        assert client.post(f"{API}/entries", json={"title": f"n{i}"}, headers=user).status_code == 201
+        response = client.post(f"{API}/entries", json={"title": f"n{i}"}, headers=user)
+        assert response.status_code == 201
 
     seen, cursor = [], None
     while True:
