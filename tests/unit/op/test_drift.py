@@ -11,8 +11,16 @@ DEPLOYMENT = {
     "apiVersion": "apps/v1",
     "kind": "Deployment",
     "metadata": {"name": "demo-backend", "namespace": "tcc", "labels": {"a": "b"}},
-    "spec": {"replicas": 3, "template": {"spec": {"containers": [
-        {"name": "app", "image": "tcclog:0.1.0", "ports": [{"containerPort": 8000}]}]}}},
+    "spec": {
+        "replicas": 3,
+        "template": {
+            "spec": {
+                "containers": [
+                    {"name": "app", "image": "tcclog:0.1.0", "ports": [{"containerPort": 8000}]}
+                ]
+            }
+        },
+    },
 }
 
 
@@ -68,8 +76,12 @@ def test_hash_is_stable_and_content_sensitive() -> None:
 
 
 def test_secret_string_data_compares_as_base64_data() -> None:
-    secret = {"apiVersion": "v1", "kind": "Secret",
-              "metadata": {"name": "s", "namespace": "tcc"}, "stringData": {"k": "v@lue"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "tcc"},
+        "stringData": {"k": "v@lue"},
+    }
     stamped = drift.stamp(secret)
     assert "stringData" not in stamped
     assert stamped["data"] == {"k": base64.b64encode(b"v@lue").decode()}
