@@ -51,7 +51,8 @@ def test_redis_stopped_mid_run_degrades_to_misses(base_settings: dict[str, Any],
         patched = client.patch(f"{API}/entries/{entry['id']}", json={"title": "fresh"},
                                headers=headers)
         assert patched.status_code == 200
-        assert client.get(f"{API}/entries/{entry['id']}", headers=headers).json()["title"] == "fresh"
+        fresh = client.get(f"{API}/entries/{entry['id']}", headers=headers).json()
+        assert fresh["title"] == "fresh"
         assert client.get(f"{API}/entries/search", params={"q": "fresh"},
                           headers=headers).status_code == 200
         assert client.get("/readyz").json()["cache"] == "degraded"
