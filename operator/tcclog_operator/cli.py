@@ -106,12 +106,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = OperatorSettings()
     kopf.configure(debug=settings.debug, log_format=kopf.LogFormat[settings.log_format.upper()])
-    # Peering name/priority, workers and watch filters are set by handlers/startup.py.
+    kopf_settings = kopf.OperatorSettings()
+    kopf_settings.peering.name = settings.peering_name
+    kopf_settings.peering.priority = settings.peering_priority
+    # Peering when its CRDs are installed (deploy/), standalone otherwise (tests, kind demo);
+    # passing peering_name to kopf.run would make it mandatory and pause without them.
+    kopf_settings.peering.mandatory = False
     kopf.run(
+        settings=kopf_settings,
         clusterwide=settings.clusterwide,
         namespaces=settings.namespaces,
         standalone=settings.standalone or None,
         liveness_endpoint=settings.liveness_endpoint,
+        # handlers/startup.py picks these up instead of reading the environment again.
+        memo=kopf.Memo(operator_settings=settings),
     )
     return 0
 

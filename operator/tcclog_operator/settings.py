@@ -51,8 +51,11 @@ class OperatorSettings(BaseSettings):
         9090, ge=0, le=65535, description="Prometheus metrics on /metrics; 0 disables."
     )
     metrics_address: str = Field("0.0.0.0", description="Address the metrics server binds.")
+    worker_limit: int = Field(
+        50, ge=1, description="Most TccLogs handled at once (kopf batching.worker_limit)."
+    )
     max_workers: int = Field(
-        20, ge=1, description="Threads running reconciles at once (kopf execution.max_workers)."
+        16, ge=1, description="Threads running synchronous reconciles (kopf execution.max_workers)."
     )
     log_format: Literal["plain", "full", "json"] = "json"
     debug: bool = False
