@@ -19,6 +19,27 @@ _FORBIDDEN = re.compile(
 )
 
 
+# Function calls are allow-listed: a GUC-changing call such as set_config() inside a SELECT could
+# otherwise alter the row-level-security setting mid-query.
+_CALL = re.compile(r'("[^"]*"|[A-Za-z_][\w$]*)\s*\(')
+_ALLOWED_CALLS = frozenset("""
+count sum avg min max stddev variance bool_and bool_or every string_agg array_agg json_agg
+jsonb_agg json_build_object jsonb_build_object row_number rank dense_rank lag lead
+first_value last_value ntile percentile_cont percentile_disc mode
+lower upper length char_length substring substr left right trim btrim ltrim rtrim replace
+position strpos split_part concat concat_ws initcap repeat reverse starts_with regexp_replace
+regexp_match regexp_matches format md5
+coalesce nullif greatest least abs round ceil ceiling floor trunc mod power sqrt random
+now date_trunc date_part extract age to_char to_date to_timestamp make_date make_interval
+ts_rank ts_rank_cd ts_headline to_tsvector to_tsquery plainto_tsquery phraseto_tsquery
+websearch_to_tsquery array_length cardinality unnest array_position generate_series
+cast
+in exists any all some array values over filter as from join using on and or not select
+where when then else by between like ilike row lateral within group partition interval
+numeric decimal varchar char timestamp timestamptz date time
+""".split())
+
+
 class UnsafeQuery(ValueError):
     """The statement is not a single read-only SELECT over the caller's tables."""
 
@@ -42,4 +63,8 @@ def check_select(query: str) -> str:
     match = _FORBIDDEN.search(text)
     if match:
         raise UnsafeQuery(f"forbidden keyword or object: {match.group(0)}")
+    for call in _CALL.finditer(text):
+        name = call.group(1).strip('"').lower()
+        if name not in _ALLOWED_CALLS:
+            raise UnsafeQuery(f"function not allowed: {name}")
     return text

@@ -56,7 +56,7 @@ def _storage(env: dict[str, str]) -> Any:
 
 
 def test_migrate_is_idempotent_and_openapi_prints(scratch_db: Any) -> None:
-    name, env = scratch_db
+    _, env = scratch_db
     first, second = _run(env, "migrate"), _run(env, "migrate")
     assert first.returncode == 0 and second.returncode == 0, first.stderr
     assert '"applied": [1, 2]' in first.stderr and '"applied": []' in second.stderr
