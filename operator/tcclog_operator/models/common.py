@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonDict
 
 #: A Kubernetes resource quantity ("250m", "1Gi", "2"). Same grammar as resource.Quantity.
 _DECIMAL = r"(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
@@ -118,20 +119,20 @@ class S3CredentialsSecretRef(ApiModel):
     )
 
 
-def cel(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+def cel(rule: str, message: str, field_path: str | None = None) -> JsonDict:
     """One `x-kubernetes-validations` entry."""
-    entry = {"rule": rule, "message": message}
+    entry: JsonDict = {"rule": rule, "message": message}
     if field_path:
         entry["fieldPath"] = field_path
     return entry
 
 
-def validated(*rules: dict[str, str]) -> ConfigDict:
+def validated(*rules: JsonDict) -> ConfigDict:
     """model_config that attaches CEL rules to the model's object schema."""
     return ConfigDict(json_schema_extra={"x-kubernetes-validations": list(rules)})
 
 
-def _requests_within_limits(resource: str, where: str) -> dict[str, str]:
+def _requests_within_limits(resource: str, where: str) -> JsonDict:
     both_set = (
         f"has(self.requests) && has(self.limits) && "
         f"has(self.requests.{resource}) && has(self.limits.{resource})"

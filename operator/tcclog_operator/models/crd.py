@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, NoDefault
+from pydantic.json_schema import GenerateJsonSchema, JsonDict, NoDefault
 from pydantic_core import core_schema
 
 from .common import cel
@@ -44,7 +44,7 @@ from .tcclog import (
 # JSON Schema keywords that have no place (or no meaning) in a CRD schema.
 _DROPPED_KEYS = ("title", "$defs")
 
-NAME_RULES = (
+NAME_RULES: tuple[JsonDict, ...] = (
     cel(
         f"size(self.metadata.name) <= {MAX_NAME_LENGTH}",
         f"metadata.name must be at most {MAX_NAME_LENGTH} characters "
@@ -150,7 +150,7 @@ def _structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 
 def _ordered(node: dict[str, Any]) -> dict[str, Any]:
     """type and description first, so the YAML reads like a hand-written schema."""
-    first = {k: node[k] for k in ("type", "description") if k in node}
+    first: dict[str, Any] = {k: node[k] for k in ("type", "description") if k in node}
     return {**first, **{k: v for k, v in node.items() if k not in first}}
 
 

@@ -42,8 +42,8 @@ class TccLog(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    api_version: Literal["tcclog.com/v1alpha1"] = API_VERSION
-    kind: Literal["TccLog"] = KIND
+    api_version: Literal["tcclog.com/v1alpha1"] = "tcclog.com/v1alpha1"
+    kind: Literal["TccLog"] = "TccLog"
     metadata: ObjectMeta
     spec: TccLogSpec
     status: TccLogStatus | None = None
