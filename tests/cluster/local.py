@@ -117,20 +117,15 @@ class LocalCluster:
             self.down()
             raise
 
-    def down(self, grace: float = 15) -> None:
-        """Stop every component (reverse start order); SIGKILL what ignores SIGTERM."""
-        pids = self._read_pids()
-        for pid in reversed(list(pids.values())):
+    def down(self, grace: float = 10) -> None:
+        """Stop every component, clients before servers; SIGKILL what ignores SIGTERM."""
+        for pid in reversed(list(self._read_pids().values())):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for pid in pids.values():
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
+            if not _wait_gone(pid, grace):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+                _wait_gone(pid, grace)
         self.pid_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
@@ -190,7 +185,8 @@ class LocalCluster:
             f"--secure-port={self.ports['apiserver']}",
             # No kubelet-backed endpoints to maintain for the `kubernetes` Service.
             "--endpoint-reconciler-type=none",
-            f"--tls-cert-file={p / 'apiserver.crt'}", f"--tls-private-key-file={p / 'apiserver.key'}",
+            f"--tls-cert-file={p / 'apiserver.crt'}",
+            f"--tls-private-key-file={p / 'apiserver.key'}",
             f"--client-ca-file={p / 'ca.crt'}",
             f"--service-account-issuer={issuer}", f"--api-audiences={issuer}",
             f"--service-account-key-file={p / 'sa.pub'}",
@@ -200,6 +196,8 @@ class LocalCluster:
             "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,"
             "LimitRanger,ResourceQuota,DefaultStorageClass,StorageObjectInUseProtection",
             "--service-cluster-ip-range=10.96.0.0/16",
+            # As on real clusters: Pod Security admission, not validation, refuses these.
+            "--allow-privileged=true",
             f"--cert-dir={self.state_dir / 'apiserver-certs'}",
             f"--audit-policy-file={AUDIT_POLICY}", f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json", "--audit-log-mode=blocking",
@@ -344,9 +342,16 @@ def _alive(pid: int) -> bool:
     return False
 
 
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait until `pid` has exited (reaping it if it is our child); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float = 60, interval: fl
             if result:
                 return result
             last = result
-        except Exception as exc:  # noqa: BLE001 - reported below if it persists
+        except Exception as exc:
             last = exc
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
