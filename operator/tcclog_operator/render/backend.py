@@ -22,6 +22,7 @@ from .meta import (
     object_meta,
     selector_labels,
 )
+from .quantity import canonical_resources
 from .security import pod_security_context, restricted_container_security_context
 from .settings_env import app_config
 
@@ -103,7 +104,8 @@ def pod_config_hash(tcclog: TccLog, config: dict[str, str], secret_values: Secre
 
 
 def _container(tcclog: TccLog, settings: RenderSettings, command: list[str]) -> dict[str, Any]:
-    resources = tcclog.spec.backend.resources.to_wire()
+    # Canonical quantities: the live Deployment then holds exactly what we rendered.
+    resources = canonical_resources(tcclog.spec.backend.resources.to_wire())
     return {
         "image": f"{settings.app_image_repository}:{tcclog.spec.version}",
         "imagePullPolicy": settings.image_pull_policy,
