@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import psycopg
 import structlog
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -44,6 +45,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.db.open()
     app.state.cache = Cache(settings, app.state.metrics)
     app.state.storage = Storage(settings)
+    try:
+        await run_in_threadpool(app.state.storage.ensure_bucket)
+    except (BotoCoreError, ClientError) as exc:  # not fatal: S3 may come up later
+        log.warning("bucket_check_failed", error=type(exc).__name__)
     log.info("startup", replica=settings.database_ro_url is not None,
              sentinel=bool(settings.sentinel_addresses))
     try:
@@ -136,6 +141,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         # Last line of defence: input PostgreSQL cannot store is the client's error.
         return JSONResponse({"detail": [{"loc": ["body"], "msg": "invalid value",
                                          "type": "data_error"}]}, status_code=422)
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    async def storage_down(_: Request, exc: Exception) -> JSONResponse:
+        log.error("object_storage_error", error=type(exc).__name__)
+        return JSONResponse({"detail": "object storage unavailable"}, status_code=503)
 
     @app.exception_handler(psycopg.OperationalError)
     async def db_down(_: Request, exc: psycopg.OperationalError) -> JSONResponse:
