@@ -44,13 +44,35 @@ class TccLogSpec(ApiModel):
             ]
         },
     )
-    backend: Backend = Field(default_factory=Backend, description="The API server.")
-    ai: Ai | None = Field(None, description="AI assistant endpoint. Leave out to disable AI.")
-    postgres: Postgres = Field(default_factory=Postgres, description="PostgreSQL (Patroni).")
-    redis: Redis = Field(default_factory=Redis, description="Redis with Sentinel.")
-    backup: Backup | None = Field(None, description="Backups to S3. Leave out for none.")
+    backend: Backend = Field(
+        default_factory=Backend,
+        description="The API server (FastAPI): Deployment, Service, ConfigMap, "
+        "Secret, ServiceAccount, PodDisruptionBudget, optional HPA and Ingress.",
+    )
+    ai: Ai | None = Field(
+        None,
+        description="The AI assistant's OpenAI-compatible endpoint (LM Studio by "
+        "default). Leave out to run without the assistant.",
+    )
+    postgres: Postgres = Field(
+        default_factory=Postgres,
+        description="PostgreSQL run by Patroni: one primary, instances-1 streaming "
+        "replicas, automatic failover; Services <name>-postgres-rw and -ro.",
+    )
+    redis: Redis = Field(
+        default_factory=Redis,
+        description="Redis (1 master + replicas) watched by Redis Sentinel for "
+        "automatic failover; a Redis outage only costs the app cache misses.",
+    )
+    backup: Backup | None = Field(
+        None,
+        description="Scheduled backups to S3-compatible storage: pgBackRest "
+        "(physical, with WAL archiving) plus a logical pg_dump. Leave out for none.",
+    )
     monitoring: Monitoring = Field(
-        default_factory=Monitoring, description="Prometheus alerts and scraping."
+        default_factory=Monitoring,
+        description="PrometheusRule and ServiceMonitor/PodMonitor, created only when "
+        "the Prometheus Operator CRDs exist (status says so otherwise).",
     )
 
 
