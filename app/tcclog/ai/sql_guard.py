@@ -62,7 +62,7 @@ def check_select(query: str) -> str:
         raise UnsafeQuery("only SELECT statements are allowed")
     match = _FORBIDDEN.search(text)
     if match:
-        raise UnsafeQuery(f"forbidden keyword or object: {match.group(0)}")
+        raise UnsafeQuery(f"forbidden keyword or object: {match.group(0).lower()}")
     for call in _CALL.finditer(text):
         name = call.group(1).strip('"').lower()
         if name not in _ALLOWED_CALLS:

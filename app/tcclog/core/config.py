@@ -81,6 +81,6 @@ class Settings(BaseSettings):
                 f"TCCLOG_JWT_SECRET is the default {DEFAULT_SECRET!r}; set a real secret "
                 "(only TCCLOG_ENVIRONMENT=dev accepts it)"
             )
-        if len(self.jwt_secret.get_secret_value()) < 16 and self.environment != "dev":
-            raise ValueError("TCCLOG_JWT_SECRET must be at least 16 characters")
+        if len(self.jwt_secret.get_secret_value()) < 32 and self.environment != "dev":
+            raise ValueError("TCCLOG_JWT_SECRET must be at least 32 characters (HS256)")
         return self

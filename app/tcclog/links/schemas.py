@@ -3,16 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, HttpUrl, StringConstraints
+from pydantic import BaseModel, HttpUrl, PlainSerializer, StringConstraints
 
 from tcclog.core.types import Id
 
-
-def _url(value: HttpUrl) -> str:
-    return str(value)
-
-
-Url = Annotated[HttpUrl, AfterValidator(_url)]
+Url = Annotated[HttpUrl, PlainSerializer(str, return_type=str)]
 LinkTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
                                              pattern=r"^[^\x00]*$")]
 
