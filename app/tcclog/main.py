@@ -94,6 +94,7 @@ def _add_observability(app: FastAPI) -> None:
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(request.method, template).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
+        response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.2f}"
         log.info("request", method=request.method, route=template,
                  status=response.status_code, ms=round(elapsed * 1000, 2))
         return response

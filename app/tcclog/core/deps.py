@@ -91,3 +91,11 @@ async def _current_user(request: Request, settings: SettingsDep, db: DatabaseDep
 
 
 CurrentUser = Annotated[AuthUser, Depends(_current_user)]
+
+
+async def limit_by_client_ip(request: Request, settings: SettingsDep, cache: CacheDep) -> None:
+    """Unauthenticated endpoints (register, token) are limited per client address."""
+    client = request.client.host if request.client else "unknown"
+    if await cache.hit_rate_limit(f"ip:{client}", settings.rate_limit_per_minute):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limit exceeded",
+                            headers={"Retry-After": "60"})

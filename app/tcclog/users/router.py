@@ -5,11 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from tcclog.core.deps import CacheDep, CurrentUser, DatabaseDep, DbDep, SettingsDep, StorageDep
+from tcclog.core.deps import (
+    CacheDep,
+    CurrentUser,
+    DatabaseDep,
+    DbDep,
+    SettingsDep,
+    StorageDep,
+    limit_by_client_ip,
+)
 from tcclog.users import service
 from tcclog.users.schemas import Export, Token, UserCreate, UserPublic
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
+auth_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_by_client_ip)])
 me_router = APIRouter(prefix="/me", tags=["me"])
 
 

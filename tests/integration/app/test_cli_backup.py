@@ -112,3 +112,29 @@ def test_failed_pg_dump_publishes_nothing(scratch_db: Any) -> None:
     assert _storage(env).list_keys("backups/") == []
     missing = _run(env, "restore")
     assert missing.returncode == 1 and "no backup found" in missing.stderr
+
+
+def test_serve_runs_uvicorn_with_health_endpoints(base_settings: dict[str, Any]) -> None:
+    import httpx
+
+    port = svc.free_port()
+    env = {**os.environ, "TCCLOG_ENVIRONMENT": "test",
+           "TCCLOG_DATABASE_URL": base_settings["database_url"],
+           "TCCLOG_JWT_SECRET": base_settings["jwt_secret"],
+           "TCCLOG_S3_ENDPOINT_URL": base_settings["s3_endpoint_url"],
+           "TCCLOG_S3_ACCESS_KEY_ID": "testing", "TCCLOG_S3_SECRET_ACCESS_KEY": "testing"}
+    proc = subprocess.Popen([sys.executable, "-m", "tcclog", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        svc.wait_port(port, timeout=60)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz").json()
+        assert ready["database"] == "ok" and ready["cache"] == "degraded"  # no Redis set
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me").status_code == 401
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0].decode()
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    assert any('"event": "startup"' in line for line in lines)  # structured JSON logs
+    assert base_settings["jwt_secret"] not in output
