@@ -54,6 +54,12 @@ def is_subset(desired: Any, actual: Any) -> bool:
         return isinstance(actual, Mapping) and all(
             key in actual and is_subset(value, actual[key]) for key, value in desired.items()
         )
+    if isinstance(desired, list) and _named(desired) and _named(actual):
+        # Lists merged by name (containers, env, ports, volumes): server-side apply
+        # keeps items other managers added, so only our items must match.
+        by_name = {item["name"]: item for item in actual}
+        return all(item["name"] in by_name and is_subset(item, by_name[item["name"]])
+                   for item in desired)
     if isinstance(desired, list):
         return (
             isinstance(actual, list)
@@ -65,6 +71,11 @@ def is_subset(desired: Any, actual: Any) -> bool:
     if isinstance(desired, int | float) and isinstance(actual, int | float):
         return float(desired) == float(actual)
     return bool(desired == actual)
+
+
+def _named(items: Any) -> bool:
+    return isinstance(items, list) and all(
+        isinstance(item, Mapping) and "name" in item for item in items)
 
 
 def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) -> bool:

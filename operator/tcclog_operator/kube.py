@@ -7,6 +7,7 @@ operator's metrics, so "an idle reconcile makes no write" is observable.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
 )
 BY_KIND: dict[str, Resource] = {resource.kind: resource for resource in CHILD_RESOURCES}
 TCCLOG = Resource(GROUP, VERSION, PLURAL, "TccLog")
+REQUEST_TIMEOUT_SECONDS = 30
 
 
 class Kube:
@@ -63,24 +65,26 @@ class Kube:
     def _call(self, method: str, path: str, *, body: Any = None,
               content_type: str = "application/json",
               query: list[tuple[str, str]] | None = None) -> Any:
-        data, _, _ = self._api.call_api(
-            path, method,
+        method, url, headers, body, _ = self._api.param_serialize(
+            method, path,
             query_params=query or [],
             header_params={"Content-Type": content_type, "Accept": "application/json"},
             body=body,
             auth_settings=["BearerToken"],
-            response_type="object",
-            _return_http_data_only=False,
-            _preload_content=True,
         )
-        return data
+        response = self._api.call_api(method, url, header_params=headers, body=body,
+                                      _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException(http_resp=response)
+        return json.loads(response.data or b"null")
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply: create or update, owning exactly the fields we render."""
         resource = BY_KIND[obj["kind"]]
         metadata = obj["metadata"]
         metrics.API_WRITES.labels(verb="apply", kind=obj["kind"]).inc()
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             "PATCH", resource.path(metadata["namespace"], metadata["name"]),
             body=dict(obj),
             content_type="application/apply-patch+yaml",
@@ -106,7 +110,7 @@ class Kube:
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return self._call("GET", BY_KIND[kind].path(namespace, name))  # type: ignore[no-any-return]
+            return self._call("GET", BY_KIND[kind].path(namespace, name))
         except ApiException as exc:
             if exc.status == 404:
                 return None

@@ -25,6 +25,7 @@ from .render import (
     fill_secret_values,
     names,
     render,
+    required_secrets,
     values_from_secret_objects,
 )
 
@@ -88,8 +89,8 @@ def reconcile(
     child_names = names(tcclog)
     outcome = Outcome()
 
-    secrets = [obj for (kind, _), obj in children.items() if kind == "Secret"]
-    secret_values = fill_secret_values(tcclog, values_from_secret_objects(secrets))
+    secret_values = fill_secret_values(
+        tcclog, values_from_secret_objects(_generated_secrets(kube, tcclog, children)))
     desired = [drift.stamp(obj) for obj in render(
         tcclog, render_settings, secret_values=secret_values,
         prometheus_crds_present=prometheus_crds_present)]
@@ -112,8 +113,8 @@ def reconcile(
         outcome.events.append(_apply_event(obj, current))
 
     wanted = {child_key(obj) for obj in desired}
-    for key, obj in children.items():
-        if key not in wanted and key[0] in BY_KIND and owned_by(obj, uid):
+    for key, child in children.items():
+        if key not in wanted and key[0] in BY_KIND and owned_by(child, uid):
             kube.delete(key[0], namespace, key[1])
             live.pop(key, None)
             outcome.pruned.append(key)
@@ -137,6 +138,23 @@ def reconcile(
     if apply_error:
         raise ApplyFailed(apply_error, outcome)
     return outcome
+
+
+def _generated_secrets(kube: Kube, tcclog: TccLog,
+                       children: Mapping[ChildKey, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The generated Secrets as they are in the cluster.
+
+    The watch may not have delivered a Secret we created a moment ago; treating it as
+    absent would generate new credentials and overwrite the live ones. So a Secret
+    missing from the watch is read from the API (a read error aborts the reconcile).
+    """
+    found = []
+    for name in required_secrets(tcclog):
+        secret = children.get(("Secret", name)) or kube.get(
+            "Secret", tcclog.metadata.namespace or "", name)
+        if secret is not None:
+            found.append(secret)
+    return found
 
 
 def _apply_event(desired: Mapping[str, Any], current: Mapping[str, Any] | None) -> Event:

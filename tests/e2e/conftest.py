@@ -23,6 +23,8 @@ from kubernetes import client, config
 
 from tests.cluster import running_cluster
 
+from .operator import OperatorProcess, install, service_account_kubeconfig
+
 HERE = Path(__file__).parent
 
 
@@ -92,3 +94,16 @@ def namespace(api: client.ApiClient, request: pytest.FixtureRequest) -> Iterator
         name=name, labels={"pod-security.kubernetes.io/enforce": "restricted"})))
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def operator(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[OperatorProcess]:
+    """The operator installed from deploy/ and running with its ServiceAccount's rights."""
+    install(cluster)
+    workdir = tmp_path_factory.mktemp("operator")
+    process = OperatorProcess(service_account_kubeconfig(cluster, workdir / "kubeconfig"),
+                              workdir / "operator.log")
+    process.start()
+    yield process
+    process.stop()

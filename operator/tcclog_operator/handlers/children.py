@@ -7,7 +7,6 @@ API server (see startup.py), so the operator never streams the whole cluster.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import kopf
@@ -32,13 +31,13 @@ def _trimmed(body: kopf.Body) -> dict[str, Any]:
     return obj
 
 
-def _index_child(namespace: str, labels: kopf.Labels, body: kopf.Body,
+def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
                  **_: Any) -> dict[tuple[str, str], Any]:
-    return {(namespace, labels.get(INSTANCE_LABEL, "")): _trimmed(body)}
+    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): _trimmed(body)}
 
 
-def _on_child_event(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger,
-                    tcclogs: kopf.Index[tuple[str, str], Any], **kwargs: Any) -> None:
+def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:
+    tcclogs: kopf.Index[tuple[str, str], Any] = kwargs["tcclogs"]
     owner = next((ref for ref in body["metadata"].get("ownerReferences", [])
                   if ref.get("kind") == KIND and ref.get("controller")), None)
     if owner is None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -26,7 +25,7 @@ def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
     return found
 
 
-def run_reconcile(body: Mapping[str, Any], memo: kopf.Memo, logger: logging.Logger, *,
+def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                   trigger: str, indexes: Mapping[str, Any]) -> None:
     uid = body["metadata"]["uid"]
     if body["metadata"].get("deletionTimestamp"):
@@ -60,9 +59,10 @@ def run_reconcile(body: Mapping[str, Any], memo: kopf.Memo, logger: logging.Logg
                     [f"{k}/{n}" for k, n in outcome.pruned])
 
 
-def _remember_and_post(body: Mapping[str, Any], memo: kopf.Memo, outcome: Outcome) -> None:
+def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> None:
     if outcome.status_written:
         memo.last_status[body["metadata"]["uid"]] = outcome.status
+    target = kopf.Body(cast(kopf.RawBody, dict(body)))
     for event in outcome.events:
-        kopf.event(dict(body), type="Warning" if event.warning else "Normal",
+        kopf.event(target, type="Warning" if event.warning else "Normal",
                    reason=event.reason, message=event.message)

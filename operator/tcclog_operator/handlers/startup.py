@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import defaultdict
 from typing import Any
@@ -16,7 +15,7 @@ from ..settings import OperatorSettings
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger,
+def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger,
               **_: Any) -> None:
     operator = memo.get("operator_settings") or OperatorSettings()
     memo.operator = operator

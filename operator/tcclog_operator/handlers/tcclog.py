@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import kopf
@@ -17,27 +16,28 @@ TCCLOGS = (GROUP, VERSION, PLURAL)
 
 
 @kopf.index(*TCCLOGS)
-def tcclogs(namespace: str, name: str, body: kopf.Body, **_: Any) -> dict[tuple[str, str], Any]:
+def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
+            **_: Any) -> dict[tuple[str, str], Any]:
     """TccLog bodies by (namespace, name), so child events can find their owner."""
-    return {(namespace, name): dict(body)}
+    return {(namespace or "", name): dict(body)}
 
 
 @kopf.on.resume(*TCCLOGS)
 @kopf.on.create(*TCCLOGS)
 @kopf.on.update(*TCCLOGS)
-def converge(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, reason: str,
+def converge(*, body: kopf.Body, memo: Any, logger: kopf.Logger, reason: str,
              **kwargs: Any) -> None:
     run_reconcile(body, memo, logger, trigger=str(reason), indexes=kwargs)
 
 
 @kopf.timer(*TCCLOGS, interval=_SETTINGS.resync_interval_seconds,
             initial_delay=_SETTINGS.resync_interval_seconds)
-def resync(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **kwargs: Any) -> None:
+def resync(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:
     """Level-based safety net: converge even if a watch event was missed."""
     run_reconcile(body, memo, logger, trigger="resync", indexes=kwargs)
 
 
 @kopf.on.delete(*TCCLOGS, optional=True)
-def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     """Children go by garbage collection (owner references); only forget our memory."""
     memo.last_status.pop(body.get("metadata", {}).get("uid"), None)

@@ -94,3 +94,14 @@ def test_list_length_and_scalar_types_matter() -> None:
     assert drift.is_subset({"n": 1}, {"n": 1.0})
     assert not drift.is_subset({"flag": True}, {"flag": 1})
     assert not drift.is_subset({"x": "1"}, {"x": 1})
+
+
+def test_items_merged_by_name_match_by_name_and_tolerate_foreign_items() -> None:
+    """A sidecar added by another manager is not ours to remove; ours must still match."""
+    stamped = drift.stamp(DEPLOYMENT)
+    live = _live(stamped)
+    containers = live["spec"]["template"]["spec"]["containers"]
+    containers.insert(0, {"name": "sidecar", "image": "proxy:1"})
+    assert not drift.needs_apply(stamped, live)
+    containers[1]["image"] = "evil/miner:1"
+    assert drift.needs_apply(stamped, live)
