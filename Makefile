@@ -4,7 +4,7 @@ VENV  ?= .venv
 PY    := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv k8s-bin cluster-up cluster-down cluster-env test test-unit test-integration test-e2e demo bench lint crds
+.PHONY: venv k8s-bin cluster-up cluster-down cluster-env test test-unit test-integration test-e2e demo demo-down bench lint crds
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -40,3 +40,10 @@ test-e2e: venv k8s-bin
 lint: venv
 	$(VENV)/bin/ruff check operator app tests
 	$(VENV)/bin/mypy
+
+demo: venv k8s-bin       ## local control plane (or kind) + operator + examples/minimal.yaml, until Ready
+	hack/demo.sh
+
+demo-down:               ## stop the demo's operator and local control plane
+	-@[ -f .cluster/operator.pid ] && kill $$(cat .cluster/operator.pid) 2>/dev/null; rm -f .cluster/operator.pid
+	$(PY) -m tests.cluster down
