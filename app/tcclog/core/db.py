@@ -19,13 +19,15 @@ Conn = psycopg.AsyncConnection[dict]
 REPLICA_RETRY_SECONDS = 5.0
 
 
-def _pool(dsn: str, settings: Settings, name: str) -> AsyncConnectionPool:
+def _pool(dsn: str, settings: Settings, name: str, check: bool) -> AsyncConnectionPool:
     return AsyncConnectionPool(
         dsn,
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
-        check=AsyncConnectionPool.check_connection,
+        # Checking on checkout costs a round trip; only the replica pool needs it, to notice a
+        # stopped replica and fall back. A broken primary connection is discarded on return.
+        check=AsyncConnectionPool.check_connection if check else None,
         name=name,
         open=False,
         reconnect_timeout=0,  # keep trying forever: a replica may come back
@@ -38,9 +40,9 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.rw = _pool(settings.database_url, settings, "rw")
+        self.rw = _pool(settings.database_url, settings, "rw", check=False)
         ro_url = settings.database_ro_url
-        self.ro = _pool(ro_url, settings, "ro") if ro_url else None
+        self.ro = _pool(ro_url, settings, "ro", check=True) if ro_url else None
         self._replica_down_until = 0.0
 
     async def open(self) -> None:

@@ -117,6 +117,13 @@ ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY {t}_ai_own_rows ON {t} FOR SELECT TO {AI_ROLE}
   USING (user_id = nullif(current_setting('tcclog.user_id', true), '')::bigint);
 """ for t in _OWNED_TABLES)),
+    (3, "per-user search index", """
+-- One GIN index over (user_id, search): a search intersects the caller's posting list with the
+-- words' inside the index instead of fetching every user's matching rows and filtering them.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX entries_user_search_idx ON entries USING gin (user_id, search);
+DROP INDEX entries_search_idx;
+"""),
 ]
 
 

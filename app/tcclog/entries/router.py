@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from tcclog.core.deps import CacheDep, CurrentUser, DbDep, ReadDbDep
+from tcclog.core.deps import CacheDep, CurrentUser, DatabaseDep, DbDep, ReadDbDep
 from tcclog.core.types import Cursor, IdPath, Limit, OptionalIdQuery, SearchText
 from tcclog.entries import service
 from tcclog.entries.schemas import EntryCreate, EntryList, EntryPublic, EntryUpdate, SearchResults
@@ -17,10 +17,10 @@ async def create_entry(body: EntryCreate, user: CurrentUser, conn: DbDep,
 
 
 @router.get("", response_model=EntryList)
-async def list_entries(user: CurrentUser, conn: ReadDbDep, cache: CacheDep, limit: Limit = 20,
+async def list_entries(user: CurrentUser, db: DatabaseDep, cache: CacheDep, limit: Limit = 20,
                        cursor: Cursor = None, topic_id: OptionalIdQuery = None,
                        tag_id: OptionalIdQuery = None) -> EntryList:
-    return await service.list_entries(conn, cache, user.id, limit, cursor, topic_id, tag_id)
+    return await service.list_entries(db, cache, user.id, limit, cursor, topic_id, tag_id)
 
 
 @router.get("/search", response_model=SearchResults)
@@ -31,9 +31,9 @@ async def search_entries(q: SearchText, user: CurrentUser, conn: ReadDbDep, limi
 
 
 @router.get("/{entry_id}", response_model=EntryPublic)
-async def read_entry(entry_id: IdPath, user: CurrentUser, conn: ReadDbDep,
+async def read_entry(entry_id: IdPath, user: CurrentUser, db: DatabaseDep,
                      cache: CacheDep) -> EntryPublic:
-    return await service.get_cached(conn, cache, user.id, entry_id)
+    return await service.get_cached(db, cache, user.id, entry_id)
 
 
 @router.patch("/{entry_id}", response_model=EntryPublic)

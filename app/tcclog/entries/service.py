@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from tcclog.core.cache import Cache
-from tcclog.core.db import Conn
+from tcclog.core.db import Conn, Database
 from tcclog.core.errors import decode_cursor, integrity_as_422, not_found, page
 from tcclog.entries import queries
 from tcclog.entries.schemas import (
@@ -32,25 +32,28 @@ async def get_owned_or_404(conn: Conn, user_id: int, entry_id: int) -> EntryPubl
     return EntryPublic(**row)
 
 
-async def get_cached(conn: Conn, cache: Cache, user_id: int, entry_id: int) -> EntryPublic:
+async def get_cached(db: Database, cache: Cache, user_id: int, entry_id: int) -> EntryPublic:
+    """Served from Redis when possible; a database connection is taken only on a miss."""
     version = await cache.user_version(user_id)
     key = f"u:{user_id}:v{version}:entry:{entry_id}"
     if version is not None and (hit := await cache.get_json(key)) is not None:
         return EntryPublic(**hit)
-    entry = await get_owned_or_404(conn, user_id, entry_id)
+    async with db.read() as conn:
+        entry = await get_owned_or_404(conn, user_id, entry_id)
     if version is not None:
         await cache.set_json(key, entry.model_dump(mode="json"))
     return entry
 
 
-async def list_entries(conn: Conn, cache: Cache, user_id: int, limit: int, cursor: str | None,
+async def list_entries(db: Database, cache: Cache, user_id: int, limit: int, cursor: str | None,
                        topic_id: int | None, tag_id: int | None) -> EntryList:
     after = decode_cursor(cursor)
     version = await cache.user_version(user_id)
     key = f"u:{user_id}:v{version}:entries:{limit}:{after}:{topic_id}:{tag_id}"
     if version is not None and (hit := await cache.get_json(key)) is not None:
         return EntryList(**hit)
-    rows = await queries.list_page(conn, user_id, limit, after, topic_id, tag_id)
+    async with db.read() as conn:
+        rows = await queries.list_page(conn, user_id, limit, after, topic_id, tag_id)
     data, next_cursor = page(rows, limit)
     result = EntryList(data=[EntryPublic(**r) for r in data], next_cursor=next_cursor)
     if version is not None:

@@ -59,7 +59,7 @@ def test_migrate_is_idempotent_and_openapi_prints(scratch_db: Any) -> None:
     _, env = scratch_db
     first, second = _run(env, "migrate"), _run(env, "migrate")
     assert first.returncode == 0 and second.returncode == 0, first.stderr
-    assert '"applied": [1, 2]' in first.stderr and '"applied": []' in second.stderr
+    assert '"applied": [1, 2, 3]' in first.stderr and '"applied": []' in second.stderr
     doc = _run(env, "openapi")
     assert doc.returncode == 0
     assert "/api/v1/entries/search" in json.loads(doc.stdout)["paths"]
