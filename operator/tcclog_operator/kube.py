@@ -49,6 +49,13 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
     Resource("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
     Resource("networking.k8s.io", "v1", "ingresses", "Ingress"),
+    Resource("apps", "v1", "statefulsets", "StatefulSet"),
+    Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+    # Watched, never rendered or pruned (owned by StatefulSets, not by the TccLog): the
+    # Patroni members' role labels and status annotations feed status.postgres.
+    Resource("", "v1", "pods", "Pod"),
 )
 BY_KIND: dict[str, Resource] = {resource.kind: resource for resource in CHILD_RESOURCES}
 TCCLOG = Resource(GROUP, VERSION, PLURAL, "TccLog")

@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes.client.rest import ApiException
 
-from . import drift, status
+from . import drift, status, status_data
 from .kube import BY_KIND, Kube
 from .models import TccLog
 from .render import (
@@ -124,6 +124,7 @@ def reconcile(
     observed = status.ObservedChildren(
         deployment=live.get(("Deployment", child_names.backend)),
         hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
+        extra=status_data.data_tier_health(tcclog, live),
     )
     new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
                                        apply_error=apply_error)
@@ -134,7 +135,8 @@ def reconcile(
         outcome.status_written = True
         outcome.events.extend(Event(reason, message, warning=kind == "Warning")
                               for kind, reason, message in
-                              status.transition_events(tcclog.status, new_status))
+                              [*status.transition_events(tcclog.status, new_status),
+                               *status_data.data_tier_events(tcclog.status, new_status)])
     if apply_error:
         raise ApplyFailed(apply_error, outcome)
     return outcome

@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 KWOK_STAGES = Path(__file__).with_name("kwok-stages.yaml")
 AUDIT_POLICY = Path(__file__).with_name("audit-policy.yaml")
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+#: Default StorageClass of the pre-created PersistentVolume pool (static provisioning).
+STORAGE_CLASS = "local-static"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -62,6 +64,8 @@ class LocalCluster:
     state_dir: Path
     bin_dir: Path
     nodes: int = 2
+    #: Size of the PersistentVolume pool (each StatefulSet claim binds one, for good).
+    volumes: int = 64
     tie_to_parent: bool = False
     """Kill the components when this Python process dies (tests); not for `cluster up`."""
     ports: dict[str, int] = field(default_factory=dict)
@@ -112,6 +116,7 @@ class LocalCluster:
             self._spawn("kube-scheduler", self._scheduler_args())
             self._spawn("kwok", self._kwok_args())
             self._create_nodes()
+            self._create_storage()
             self._wait_nodes_ready(timeout)
         except BaseException:
             self.down()
@@ -312,6 +317,28 @@ class LocalCluster:
                 },
                 "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
                            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+            })
+
+    def _create_storage(self) -> None:
+        """Static provisioning: a default StorageClass with no provisioner and a pool of
+        PersistentVolumes, so StatefulSet claims bind through the real PV controller
+        (nothing is ever mounted: there is no kubelet)."""
+        self.request("POST", "/apis/storage.k8s.io/v1/storageclasses", {
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": STORAGE_CLASS, "annotations": {
+                "storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain",
+        })
+        for index in range(self.volumes):
+            self.request("POST", "/api/v1/persistentvolumes", {
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": f"pool-{index:03d}"},
+                "spec": {"capacity": {"storage": "1Ti"}, "accessModes": ["ReadWriteOnce"],
+                         "storageClassName": STORAGE_CLASS,
+                         # Retain: a released volume is never reused by another test.
+                         "persistentVolumeReclaimPolicy": "Retain",
+                         "hostPath": {"path": f"/tmp/tcclog-pv/{index:03d}"}},
             })
 
     def _wait_nodes_ready(self, timeout: float) -> None:

@@ -22,9 +22,21 @@ CONFIG_HASH_ANNOTATION = "tcclog.com/config-hash"
 #: Sentinel "master set" name; the Redis component and the app's settings must agree.
 REDIS_MASTER_SET = "tcclog"
 SENTINEL_PORT = 26379
+REDIS_PORT = 6379
 POSTGRES_PORT = 5432
+PATRONI_PORT = 8008
 DATABASE_NAME = "tcclog"
 DATABASE_USER = "tcclog"
+#: Login role for read-only access (password: readonly-password in the credentials Secret).
+READONLY_USER = "tcclog_readonly"
+SUPERUSER = "postgres"
+REPLICATION_USER = "replicator"
+#: Pod label Patroni sets to the member's role; the -rw/-ro Services select on it.
+ROLE_LABEL = "role"
+ROLE_PRIMARY = "primary"
+ROLE_REPLICA = "replica"
+#: Pod label whose value is the Patroni scope (Patroni's own default label name).
+SCOPE_LABEL = "cluster-name"
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,10 @@ class RenderSettings:
 
     app_image_repository: str = "ghcr.io/tcclog/tcclog"
     image_pull_policy: str = "IfNotPresent"
+    #: The Dockerfile `postgres` target (PostgreSQL + Patroni + pgBackRest); tag spec.version.
+    postgres_image_repository: str = "ghcr.io/tcclog/tcclog-postgres"
+    #: The official Redis image (redis-server, redis-sentinel and redis-cli).
+    redis_image: str = "docker.io/library/redis:7.4"
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,26 @@ class ChildNames:
         return f"{self.instance}-postgres-credentials"
 
     @property
+    def postgres_headless(self) -> str:
+        """Governing Service of the StatefulSet: stable DNS names for the members."""
+        return f"{self.instance}-postgres-headless"
+
+    @property
+    def patroni_config(self) -> str:
+        """ConfigMap with patroni.yaml and the post-bootstrap script."""
+        return f"{self.instance}-postgres-patroni"
+
+    @property
+    def patroni_scope(self) -> str:
+        """Patroni cluster name; Patroni itself creates `<scope>-leader`, `-config`, `-sync`."""
+        return self.postgres
+
+    @property
+    def patroni_leader(self) -> str:
+        """ConfigMap Patroni keeps its leader lock in (annotation `leader`)."""
+        return f"{self.patroni_scope}-leader"
+
+    @property
     def postgres_rw(self) -> str:
         return f"{self.instance}-postgres-rw"
 
@@ -80,8 +116,15 @@ class ChildNames:
         return f"{self.instance}-sentinel"
 
     @property
+    def redis_headless(self) -> str:
+        return f"{self.instance}-redis-headless"
+
+    @property
     def sentinel_headless(self) -> str:
         return f"{self.instance}-sentinel-headless"
+
+    def network_policy(self, component: str) -> str:
+        return f"{self.instance}-{component}-ingress"
 
     @property
     def backup(self) -> str:

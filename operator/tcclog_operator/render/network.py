@@ -1,5 +1,8 @@
-"""NetworkPolicies: Postgres and Redis reachable only from the backend and backup jobs.
-Later issue (together with the data tier they protect).
+"""NetworkPolicies: PostgreSQL and Redis reachable only from the backend and backup pods
+(plus their own peers, for replication, Patroni's REST API and Sentinel gossip). Pure.
+
+Only ingress is restricted: Patroni must reach the Kubernetes API, whose address and
+port differ per cluster, so egress rules would be guesses.
 """
 
 from __future__ import annotations
@@ -7,7 +10,54 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import TccLog
+from .meta import (
+    PATRONI_PORT,
+    POSTGRES_PORT,
+    REDIS_PORT,
+    SENTINEL_PORT,
+    names,
+    object_meta,
+    selector_labels,
+)
+
+BACKEND, BACKUP = "backend", "backup"
+POSTGRES, REDIS, SENTINEL = "postgres", "redis", "sentinel"
+
+
+def _from(tcclog: TccLog, *components: str) -> list[dict[str, Any]]:
+    return [{"podSelector": {"matchLabels": selector_labels(tcclog, c)}} for c in components]
+
+
+def _ports(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def _policy(tcclog: TccLog, component: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": object_meta(tcclog, names(tcclog).network_policy(component), component),
+        "spec": {
+            "podSelector": {"matchLabels": selector_labels(tcclog, component)},
+            "policyTypes": ["Ingress"],
+            "ingress": rules,
+        },
+    }
 
 
 def render_network_policies(tcclog: TccLog) -> list[dict[str, Any]]:
-    return []
+    return [
+        _policy(tcclog, POSTGRES, [
+            {"from": _from(tcclog, BACKEND, BACKUP), "ports": _ports(POSTGRES_PORT)},
+            # Members: streaming replication, pg_rewind and Patroni's REST API.
+            {"from": _from(tcclog, POSTGRES), "ports": _ports(POSTGRES_PORT, PATRONI_PORT)},
+        ]),
+        _policy(tcclog, REDIS, [
+            {"from": _from(tcclog, BACKEND, REDIS, SENTINEL), "ports": _ports(REDIS_PORT)},
+        ]),
+        _policy(tcclog, SENTINEL, [
+            # The backend asks the Sentinels where the master is; Sentinels talk to each
+            # other; Redis pods ask them at start-up which master to follow.
+            {"from": _from(tcclog, BACKEND, SENTINEL, REDIS), "ports": _ports(SENTINEL_PORT)},
+        ]),
+    ]

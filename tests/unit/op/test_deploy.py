@@ -33,6 +33,8 @@ def allowed(group: str, resource: str) -> set[str]:
 
 
 def plural(kind: str) -> str:
+    if kind.endswith("y"):
+        return kind.lower()[:-1] + "ies"
     return kind.lower() + ("es" if kind.endswith("s") else "s")
 
 

@@ -1,0 +1,165 @@
+"""The Patroni configuration of a TccLog's PostgreSQL cluster: pure data, no I/O.
+
+`patroni_config(tcclog)` is the one source of patroni.yaml. The StatefulSet mounts it
+from a ConfigMap; the integration tests read that ConfigMap back from the API server and
+run real Patroni processes with it, substituting only addresses, ports and paths
+(`POD_PATHS` names every path, so a test knows exactly what it may replace).
+
+What differs per pod or is secret never appears here; Patroni reads it from the
+environment the StatefulSet sets (PATRONI_NAME, PATRONI_KUBERNETES_NAMESPACE,
+PATRONI_*_CONNECT_ADDRESS, PATRONI_SUPERUSER_PASSWORD, PATRONI_REPLICATION_PASSWORD).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import TccLog
+from .meta import (
+    DATABASE_NAME,
+    DATABASE_USER,
+    PATRONI_PORT,
+    POSTGRES_PORT,
+    READONLY_USER,
+    REPLICATION_USER,
+    ROLE_LABEL,
+    ROLE_PRIMARY,
+    ROLE_REPLICA,
+    SCOPE_LABEL,
+    SUPERUSER,
+    names,
+    selector_labels,
+)
+
+COMPONENT = "postgres"
+#: PostgreSQL major version of the `postgres` image (Dockerfile PG_MAJOR).
+PG_MAJOR = 17
+CONFIG_MOUNT = "/etc/patroni"
+CONFIG_FILE = "patroni.yaml"
+POST_BOOTSTRAP_FILE = "post-bootstrap.sh"
+DATA_MOUNT = "/var/lib/postgresql/data"
+SOCKET_DIR = "/var/run/postgresql"
+
+
+class POD_PATHS:
+    """Filesystem paths inside the postgres container."""
+
+    data_dir = f"{DATA_MOUNT}/pgdata"  # a subdirectory: a volume root may hold lost+found
+    bin_dir = f"/usr/lib/postgresql/{PG_MAJOR}/bin"
+    pgpass = "/tmp/pgpass"
+    socket_dir = SOCKET_DIR
+    post_bootstrap = f"{CONFIG_MOUNT}/{POST_BOOTSTRAP_FILE}"
+
+
+# Patroni's DCS timing: a crashed leader's lock expires after `ttl` seconds; members look
+# every `loop_wait`. A clean shutdown (pod deletion, drain) releases the lock at once, so
+# only a hard crash waits for the ttl. Patroni requires loop_wait + 2 * retry_timeout <= ttl.
+DCS_TTL = 10
+DCS_LOOP_WAIT = 2
+DCS_RETRY_TIMEOUT = 4
+#: A replica further behind than this (bytes) is never promoted.
+MAXIMUM_LAG_ON_FAILOVER = 1024 * 1024
+
+
+def patroni_labels(tcclog: TccLog) -> dict[str, str]:
+    """Labels Patroni selects its member pods by and puts on the ConfigMaps it creates.
+
+    Without app.kubernetes.io/managed-by: the operator's watches then never see Patroni's
+    own ConfigMaps (leader lock, dynamic config), which change every few seconds.
+    """
+    return selector_labels(tcclog, COMPONENT)
+
+
+def pod_labels_for_patroni(tcclog: TccLog) -> dict[str, str]:
+    """What the member pods must carry for Patroni to find them (labels + scope label)."""
+    return {**patroni_labels(tcclog), SCOPE_LABEL: names(tcclog).patroni_scope}
+
+
+def _hba() -> list[str]:
+    return [
+        # The socket directory is an emptyDir mounted only into the postgres container:
+        # Patroni's own local connections, never the network.
+        "local all all trust",
+        f"host replication {REPLICATION_USER} 0.0.0.0/0 scram-sha-256",
+        f"host replication {REPLICATION_USER} ::0/0 scram-sha-256",
+        "host all all 0.0.0.0/0 scram-sha-256",
+        "host all all ::0/0 scram-sha-256",
+    ]
+
+
+def patroni_config(tcclog: TccLog) -> dict[str, Any]:
+    """patroni.yaml as a dict (see the module docstring for what comes from the env)."""
+    spec = tcclog.spec.postgres
+    user_parameters = dict(sorted(spec.parameters.items()))
+    return {
+        "scope": names(tcclog).patroni_scope,
+        "log": {"level": "INFO"},
+        "restapi": {"listen": f"0.0.0.0:{PATRONI_PORT}"},
+        "kubernetes": {
+            # Leader lock and config in ConfigMaps; the Services select pods by role label.
+            "use_endpoints": False,
+            "bypass_api_service": False,
+            "labels": patroni_labels(tcclog),
+            "scope_label": SCOPE_LABEL,
+            "role_label": ROLE_LABEL,
+            "leader_label_value": ROLE_PRIMARY,
+            "follower_label_value": ROLE_REPLICA,
+            "standby_leader_label_value": ROLE_PRIMARY,
+        },
+        "bootstrap": {
+            # Written to the DCS once, when the cluster is first initialised.
+            "dcs": {
+                "ttl": DCS_TTL,
+                "loop_wait": DCS_LOOP_WAIT,
+                "retry_timeout": DCS_RETRY_TIMEOUT,
+                "maximum_lag_on_failover": MAXIMUM_LAG_ON_FAILOVER,
+                "synchronous_mode": spec.synchronous_mode,
+                "synchronous_mode_strict": False,
+                "postgresql": {
+                    "use_pg_rewind": True,
+                    "use_slots": True,
+                    # Cluster-wide parameters (max_connections, ...) are read from the DCS only.
+                    "parameters": {"wal_keep_size": "128MB", **user_parameters},
+                },
+            },
+            "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}, "data-checksums"],
+            "post_bootstrap": f"/bin/sh {POD_PATHS.post_bootstrap}",
+        },
+        "postgresql": {
+            "listen": f"0.0.0.0:{POSTGRES_PORT}",
+            "data_dir": POD_PATHS.data_dir,
+            "bin_dir": POD_PATHS.bin_dir,
+            "pgpass": POD_PATHS.pgpass,
+            "use_unix_socket": True,
+            "use_unix_socket_repl": False,
+            "authentication": {
+                "superuser": {"username": SUPERUSER},
+                "replication": {"username": REPLICATION_USER},
+            },
+            # Local parameters: applied on every restart, so spec changes reach running pods.
+            "parameters": {"unix_socket_directories": POD_PATHS.socket_dir, **user_parameters},
+            "pg_hba": _hba(),
+        },
+        "watchdog": {"mode": "off"},
+    }
+
+
+def post_bootstrap_script() -> str:
+    """Runs once, on the first primary, right after initdb: the app's roles and database.
+
+    Passwords come from the environment through psql's \\getenv, so they never appear in
+    a command line, a file or the ConfigMap. The app role may create roles because the
+    app's migrations create its NOLOGIN AI role.
+    """
+    return f"""#!/bin/sh
+# Patroni post_bootstrap: $1 is a connection string for the new primary.
+set -eu
+psql -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+\\getenv app_password TCCLOG_APP_PASSWORD
+\\getenv readonly_password TCCLOG_READONLY_PASSWORD
+CREATE ROLE {DATABASE_USER} LOGIN CREATEROLE PASSWORD :'app_password';
+CREATE DATABASE {DATABASE_NAME} OWNER {DATABASE_USER};
+CREATE ROLE {READONLY_USER} LOGIN PASSWORD :'readonly_password';
+GRANT pg_read_all_data TO {READONLY_USER};
+SQL
+"""

@@ -1,0 +1,146 @@
+"""Pure status of the data tier: PostgreSQL (Patroni) and Redis + Sentinel.
+
+Inputs are the children as the watches saw them: the StatefulSets, and the member pods,
+on which Patroni writes its view of each member (the `role` label and a `status`
+annotation with role, state and WAL position). Output: `ComponentHealth` entries for
+`status.ObservedChildren.extra`, plus the Events a change of primary deserves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .models import ComponentStatus, TccLog, TccLogStatus
+from .render.meta import ROLE_LABEL, ROLE_PRIMARY, ROLE_REPLICA, names
+from .render.patroni import MAXIMUM_LAG_ON_FAILOVER
+from .status import ComponentHealth, State
+
+EVENT_POSTGRES_FAILOVER = "PostgresPrimaryChanged"
+
+Obj = Mapping[str, Any]
+
+
+def _sts_view(sts: Obj | None, desired: int, what: str) -> tuple[State, str, int, int]:
+    """(state, message, ready, updated) of a StatefulSet we rendered with `desired` pods."""
+    if sts is None:
+        return "progressing", f"{what} StatefulSet not created yet", 0, 0
+    status = sts.get("status") or {}
+    ready = status.get("readyReplicas", 0)
+    updated = status.get("updatedReplicas", 0)
+    total = status.get("replicas", 0)
+    seen = status.get("observedGeneration", 0) >= sts["metadata"].get("generation", 0)
+    if not seen:
+        return "progressing", f"{what}: controller has not seen the latest spec yet", ready, updated
+    if updated < desired or total > desired:
+        return "progressing", f"{what}: rolling out, {updated}/{desired} updated", ready, updated
+    if ready < desired:
+        return "progressing", f"{what}: waiting for pods, {ready}/{desired} ready", ready, updated
+    return "ready", f"{what}: {ready}/{desired} ready", ready, updated
+
+
+def _pods(children: Mapping[tuple[str, str], Obj], statefulset: str) -> list[Obj]:
+    prefix = f"{statefulset}-"
+    return sorted(
+        (pod for (kind, name), pod in children.items()
+         if kind == "Pod" and name.startswith(prefix) and name[len(prefix):].isdigit()),
+        key=lambda pod: int(pod["metadata"]["name"][len(prefix):]),
+    )
+
+
+def _patroni_status(pod: Obj) -> dict[str, Any]:
+    raw = (pod["metadata"].get("annotations") or {}).get("status", "")
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def postgres_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> ComponentHealth:
+    """Ready instances from the StatefulSet; primary and replication from Patroni's pods."""
+    child = names(tcclog)
+    desired = tcclog.spec.postgres.instances
+    state, message, ready, updated = _sts_view(
+        children.get(("StatefulSet", child.postgres)), desired, "instances")
+    pods = _pods(children, child.postgres)
+    primaries = [p["metadata"]["name"] for p in pods
+                 if (p["metadata"].get("labels") or {}).get(ROLE_LABEL) == ROLE_PRIMARY]
+    replicas = [p for p in pods
+                if (p["metadata"].get("labels") or {}).get(ROLE_LABEL) == ROLE_REPLICA]
+    notes = [message]
+    if len(primaries) == 1:
+        notes.append(f"primary {primaries[0]}")
+        leader_lsn = _patroni_status(
+            next(p for p in pods if p["metadata"]["name"] == primaries[0])).get("xlog_location")
+        notes.extend(_lag_notes(replicas, leader_lsn))
+    elif len(primaries) > 1:
+        notes.append("more than one pod labelled primary: " + ", ".join(primaries))
+    else:
+        notes.append("no primary elected (yet)")
+    if desired > 1 and len(primaries) == 1:
+        streaming = sum(1 for p in replicas
+                        if _patroni_status(p).get("replication_state") == "streaming")
+        notes.append(f"{streaming}/{desired - 1} replicas streaming")
+    status = ComponentStatus(
+        ready=state == "ready",
+        summary=f"{ready}/{desired}",
+        message="; ".join(notes),
+        desired_replicas=desired,
+        ready_replicas=ready,
+        updated_replicas=updated,
+        primary=primaries[0] if len(primaries) == 1 else None,
+    )
+    return ComponentHealth("postgres", state, status)
+
+
+def _lag_notes(replicas: list[Obj], leader_lsn: Any) -> list[str]:
+    """Only replicas too far behind to be promoted are named (few words, little churn)."""
+    if not isinstance(leader_lsn, int):
+        return []
+    notes = []
+    for pod in replicas:
+        lsn = _patroni_status(pod).get("xlog_location")
+        if isinstance(lsn, int) and leader_lsn - lsn > MAXIMUM_LAG_ON_FAILOVER:
+            lag_mib = (leader_lsn - lsn) // (1024 * 1024)
+            notes.append(f"{pod['metadata']['name']} lags {lag_mib} MiB (not promotable)")
+    return notes
+
+
+def redis_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> ComponentHealth:
+    """Redis servers and Sentinels from their StatefulSets."""
+    child = names(tcclog)
+    spec = tcclog.spec.redis
+    redis_state, redis_msg, ready, updated = _sts_view(
+        children.get(("StatefulSet", child.redis)), spec.replicas, "redis")
+    sentinel_state, sentinel_msg, sentinels_ready, _ = _sts_view(
+        children.get(("StatefulSet", child.sentinel)), spec.sentinels, "sentinels")
+    state: State = "ready" if redis_state == sentinel_state == "ready" else "progressing"
+    status = ComponentStatus(
+        ready=state == "ready",
+        summary=f"{ready}/{spec.replicas}+{sentinels_ready}/{spec.sentinels}",
+        message=f"{redis_msg}; {sentinel_msg}",
+        desired_replicas=spec.replicas,
+        ready_replicas=ready,
+        updated_replicas=updated,
+    )
+    return ComponentHealth("redis", state, status)
+
+
+def data_tier_health(
+    tcclog: TccLog, children: Mapping[tuple[str, str], Obj]
+) -> tuple[ComponentHealth, ...]:
+    return postgres_health(tcclog, children), redis_health(tcclog, children)
+
+
+def data_tier_events(
+    old: TccLogStatus | None, new: TccLogStatus
+) -> list[tuple[Literal["Normal", "Warning"], str, str]]:
+    """An Event when Patroni moved the primary to another pod (a failover or switchover)."""
+    before = old.components.postgres.primary if old and old.components.postgres else None
+    after = new.components.postgres.primary if new.components.postgres else None
+    if before and after and before != after:
+        return [("Warning", EVENT_POSTGRES_FAILOVER,
+                 f"PostgreSQL primary moved from {before} to {after}")]
+    return []
