@@ -44,6 +44,8 @@ class Event:
 @dataclass
 class Outcome:
     applied: list[ChildKey] = field(default_factory=list)
+    #: What the API server returned for each apply: fresher than the watch for a moment.
+    applied_objects: dict[ChildKey, Mapping[str, Any]] = field(default_factory=dict)
     pruned: list[ChildKey] = field(default_factory=list)
     status_written: bool = False
     status: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +99,7 @@ def reconcile(
 
     live: dict[ChildKey, Mapping[str, Any]] = dict(children)
     apply_error: str | None = None
+    changes: list[tuple[str, ChildKey]] = []
     for obj in desired:
         key = child_key(obj)
         current = children.get(key)
@@ -110,7 +113,9 @@ def reconcile(
             outcome.events.append(Event(status.EVENT_APPLY_FAILED, apply_error, warning=True))
             continue
         outcome.applied.append(key)
-        outcome.events.append(_apply_event(obj, current))
+        outcome.applied_objects[key] = live[key]
+        changes.append(_change(obj, current))
+    outcome.events.extend(_apply_events(changes))
 
     wanted = {child_key(obj) for obj in desired}
     for key, child in children.items():
@@ -159,16 +164,51 @@ def _generated_secrets(kube: Kube, tcclog: TccLog,
     return found
 
 
-def _apply_event(desired: Mapping[str, Any], current: Mapping[str, Any] | None) -> Event:
-    kind, name = child_key(desired)
+def _change(desired: Mapping[str, Any], current: Mapping[str, Any] | None) -> tuple[str, ChildKey]:
+    """How an apply changed a child: Created, Restored (edited by hand) or Updated."""
+    key = child_key(desired)
     if current is None:
-        return Event(status.EVENT_APPLIED, f"Created {kind} {name}")
+        return "Created", key
     live_hash = current.get("metadata", {}).get("annotations", {}).get(drift.RENDER_HASH)
     if live_hash == desired["metadata"]["annotations"][drift.RENDER_HASH]:
-        # Same render as last time, yet different: someone edited our fields.
-        return Event(status.EVENT_CHILD_RESTORED,
-                     f"Restored {kind} {name}: changed outside the operator")
-    return Event(status.EVENT_APPLIED, f"Updated {kind} {name}")
+        # Same render as last time, yet different: someone changed our fields.
+        return "Restored", key
+    return "Updated", key
+
+
+def _apply_events(changes: list[tuple[str, ChildKey]]) -> list[Event]:
+    """One Event per kind of change and reconcile, not one per object: describe stays readable
+    and a thousand TccLogs do not flood the API server with Events."""
+    events = []
+    for verb in ("Created", "Updated", "Restored"):
+        objects = [f"{kind} {name}" for change, (kind, name) in changes if change == verb]
+        if objects:
+            reason = status.EVENT_CHILD_RESTORED if verb == "Restored" else status.EVENT_APPLIED
+            suffix = " (changed outside the operator)" if verb == "Restored" else ""
+            events.append(Event(reason, f"{verb} {', '.join(objects)}{suffix}"))
+    return events
+
+
+def merge_observed(watched: Mapping[ChildKey, Mapping[str, Any]],
+                   applied: Mapping[ChildKey, Mapping[str, Any]]
+                   ) -> dict[ChildKey, Mapping[str, Any]]:
+    """The freshest known version of each child: the watch's, or our own apply's answer
+    when the watch has not caught up with it yet (a re-apply would be a wasted write)."""
+    merged = dict(watched)
+    for key, obj in applied.items():
+        seen = watched.get(key)
+        if seen is None or _revision(obj) > _revision(seen):
+            merged[key] = obj
+    return merged
+
+
+def _revision(obj: Mapping[str, Any]) -> int:
+    # resourceVersion is opaque by contract; on every etcd-backed API server it is the
+    # etcd revision, an increasing integer. Anything else counts as oldest.
+    try:
+        return int(obj.get("metadata", {}).get("resourceVersion", ""))
+    except ValueError:
+        return -1
 
 
 def _api_message(exc: ApiException) -> str:

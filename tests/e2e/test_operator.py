@@ -98,7 +98,7 @@ def test_minimal_tcclog_converges_to_ready_with_owned_children(
 
     described = cluster.kubectl("describe", "tcc", "-n", namespace, "demo").stdout
     assert "AllComponentsReady" in described
-    assert "Created Deployment demo-backend" in described  # an Event on the TccLog
+    assert "ChildrenApplied" in described and "Deployment demo-backend" in described  # Events
     for secret in (c for c in found if c["kind"] == "Secret"):
         for value in secret["data"].values():
             assert value not in described and value not in operator.log_tail(10**7)

@@ -42,6 +42,9 @@ def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs
                   if ref.get("kind") == KIND and ref.get("controller")), None)
     if owner is None:
         return
+    if kwargs.get("type") == "DELETED":
+        # Our memory of the last apply must not hide a deletion from the reconcile.
+        memo.applied[owner["uid"]].pop((body["kind"], body["metadata"]["name"]), None)
     namespace = body["metadata"]["namespace"]
     for tcclog in tcclogs.get((namespace, owner["name"]), []):
         if tcclog["metadata"]["uid"] == owner["uid"]:

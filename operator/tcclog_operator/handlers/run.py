@@ -11,7 +11,7 @@ import kopf
 
 from .. import metrics
 from ..kube import CHILD_RESOURCES
-from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, reconcile
+from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, merge_observed, reconcile
 
 
 def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
@@ -37,8 +37,14 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
         if last is not None:
             body = {**body, "status": last}
         try:
+            watched = children_of(body, indexes)
+            applied = memo.applied[uid]
+            # Forget our own answers once the watch has delivered something as new.
+            for key in [k for k, obj in applied.items()
+                        if merge_observed(watched, {k: obj})[k] is not obj]:
+                del applied[key]
             outcome = reconcile(
-                memo.kube, body, children_of(body, indexes),
+                memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
                 now=datetime.now(UTC),
             )
@@ -60,8 +66,10 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
 
 
 def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> None:
+    uid = body["metadata"]["uid"]
+    memo.applied[uid].update(outcome.applied_objects)
     if outcome.status_written:
-        memo.last_status[body["metadata"]["uid"]] = outcome.status
+        memo.last_status[uid] = outcome.status
     target = kopf.Body(cast(kopf.RawBody, dict(body)))
     for event in outcome.events:
         kopf.event(target, type="Warning" if event.warning else "Normal",

@@ -22,6 +22,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.kube = Kube(api_client_from_environment(), operator.field_manager)
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
+    memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
 
     # kopf's bookkeeping goes to annotations, never into our status.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="tcclog.com")

@@ -40,4 +40,6 @@ def resync(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) ->
 @kopf.on.delete(*TCCLOGS, optional=True)
 def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     """Children go by garbage collection (owner references); only forget our memory."""
-    memo.last_status.pop(body.get("metadata", {}).get("uid"), None)
+    uid = body.get("metadata", {}).get("uid")
+    memo.last_status.pop(uid, None)
+    memo.applied.pop(uid, None)

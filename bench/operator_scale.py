@@ -1,0 +1,189 @@
+"""Operator benchmarks on the local control plane (figures, not pass/fail).
+
+    .venv/bin/python -m bench.operator_scale single          # one TccLog vs kubectl floor
+    .venv/bin/python -m bench.operator_scale many --count 100
+    .venv/bin/python -m bench.operator_scale many --count 1000 --idle 60
+
+`single`: time from creating one TccLog to all its children existing, against the
+floor of `kubectl apply --server-side` of the same `tcclog-operator render` output.
+`many`: N TccLogs created at once; time until every one is Ready for its generation,
+the operator's peak RSS, the write requests it made (API server audit log), and the
+writes per minute once idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from tests.cluster import running_cluster
+from tests.cluster.local import REPO, LocalCluster
+from tests.e2e.operator import OPERATOR_USER, OperatorProcess, service_account_kubeconfig
+
+GROUP, VERSION, PLURAL = "tcclog.com", "v1alpha1", "tcclogs"
+CHILD_KINDS = "serviceaccounts,secrets,configmaps,services,deployments,pdb"
+
+
+class _Cluster:
+    """Just enough of the e2e Cluster for the operator helpers."""
+
+    def __init__(self, local: LocalCluster) -> None:
+        self.kubeconfig = local.kubeconfig
+        self.bin_dir = local.bin_dir
+        self.audit_log = local.audit_log
+
+    def kubectl(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.bin_dir / "kubectl"), f"--kubeconfig={self.kubeconfig}",
+                               *args], input=input, capture_output=True, text=True, check=True,
+                              timeout=600)
+
+
+def _tcclog(namespace: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "TccLog",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"version": "0.1.0", "backend": {"replicas": 1}}}
+
+
+def _setup(cluster: _Cluster, namespace: str) -> None:
+    cluster.kubectl("apply", "--server-side", "-k", str(REPO / "deploy"))
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                    "crd/tcclogs.tcclog.com")
+    cluster.kubectl("create", "namespace", namespace)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _operator_writes(audit_log: Path) -> Counter[str]:
+    writes: Counter[str] = Counter()
+    for line in audit_log.read_text().splitlines():
+        event = json.loads(line)
+        if event["user"]["username"] == OPERATOR_USER:
+            writes[f'{event["verb"]} {event["objectRef"].get("resource", "?")}'] += 1
+    return writes
+
+
+def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    core = client.CoreV1Api(api)
+    _setup(cluster, "floor")
+    operator = OperatorProcess(service_account_kubeconfig(cluster, workdir / "op.kubeconfig"),
+                               workdir / "operator.log", resync_seconds=300)
+    operator.start()
+    expected = None
+    floor_times, operator_times = [], []
+    try:
+        for index in range(rounds):
+            # Floor: the same objects, applied by kubectl in one request batch.
+            body = _tcclog("floor", f"f{index}")
+            rendered = subprocess.run(
+                [sys.executable, "-m", "tcclog_operator", "render", "-f", "-", "--show-secrets"],
+                input=json.dumps(body), capture_output=True, text=True, check=True).stdout
+            started = time.perf_counter()
+            cluster.kubectl("apply", "--server-side", "-f", "-", input=rendered)
+            floor_times.append(time.perf_counter() - started)
+            expected = expected or rendered.count("\nkind: ")
+
+            namespace = f"op{index}"
+            cluster.kubectl("create", "namespace", namespace)
+            started = time.perf_counter()
+            client.CustomObjectsApi(api).create_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, _tcclog(namespace, "demo"))
+            while True:
+                count = sum(len(list_fn(namespace, label_selector="app.kubernetes.io/instance=demo")
+                                .items) for list_fn in (
+                    core.list_namespaced_secret, core.list_namespaced_config_map,
+                    core.list_namespaced_service, core.list_namespaced_service_account,
+                    client.AppsV1Api(api).list_namespaced_deployment,
+                    client.PolicyV1Api(api).list_namespaced_pod_disruption_budget))
+                if count >= (expected or 0):
+                    break
+                time.sleep(0.01)
+            operator_times.append(time.perf_counter() - started)
+    finally:
+        operator.stop()
+    floor, ours = sorted(floor_times)[len(floor_times) // 2], sorted(operator_times)[
+        len(operator_times) // 2]
+    print(f"single TccLog, {expected} children, median of {rounds} rounds:")  # noqa: T201
+    print(f"  floor  kubectl apply --server-side: {floor * 1000:.0f} ms")  # noqa: T201
+    print(f"  operator create -> all children:    {ours * 1000:.0f} ms "  # noqa: T201
+          f"({ours / floor:.2f}x the floor)")
+
+
+def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> None:
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    objects = client.CustomObjectsApi(api)
+    namespace = "bench"
+    _setup(cluster, namespace)
+    operator = OperatorProcess(service_account_kubeconfig(cluster, workdir / "op.kubeconfig"),
+                               workdir / "operator.log", resync_seconds=300)
+    operator.start()
+    assert operator.process is not None
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: objects.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, _tcclog(namespace, f"t{i:04d}")),
+                range(count)))
+        created = time.perf_counter() - started
+        ready = 0
+        while ready < count and time.perf_counter() - started < 900:
+            items = objects.list_namespaced_custom_object(GROUP, VERSION, namespace,
+                                                          PLURAL)["items"]
+            ready = sum(1 for item in items if _ready(item))
+            time.sleep(1)
+        converged = time.perf_counter() - started
+        writes = _operator_writes(cluster.audit_log)
+        rss = _peak_rss_mib(operator.process.pid)
+        before_idle = sum(_operator_writes(cluster.audit_log).values())
+        time.sleep(idle_seconds)
+        idle_writes = sum(_operator_writes(cluster.audit_log).values()) - before_idle
+        rss = max(rss, _peak_rss_mib(operator.process.pid))
+    finally:
+        operator.stop()
+    print(f"{count} TccLogs created in {created:.1f} s; {ready}/{count} Ready "  # noqa: T201
+          f"after {converged:.1f} s")
+    print(f"  operator peak RSS: {rss:.0f} MiB")  # noqa: T201
+    print(f"  operator write requests until converged: {sum(writes.values())} "  # noqa: T201
+          f"({dict(writes.most_common(6))})")
+    print(f"  idle: {idle_writes} writes in {idle_seconds:.0f} s "  # noqa: T201
+          f"= {idle_writes * 60 / idle_seconds:.1f} writes/min")
+
+
+def _ready(item: dict[str, Any]) -> bool:
+    status = item.get("status", {})
+    return status.get("observedGeneration") == item["metadata"]["generation"] and any(
+        c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["single", "many"])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--idle", type=float, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, running_cluster(Path(tmp) / "cluster") as local:
+        cluster = _Cluster(local)
+        if args.mode == "single":
+            single(cluster, Path(tmp), args.rounds)
+        else:
+            many(cluster, Path(tmp), args.count, args.idle)
+
+
+if __name__ == "__main__":
+    main()
