@@ -52,7 +52,7 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
 
 
 def wait_ready(api: client.ApiClient, namespace: str, name: str = "demo",
-               timeout: float = 90) -> dict[str, Any]:
+               timeout: float = 150) -> dict[str, Any]:
     def ready() -> dict[str, Any] | None:
         obj = get(api, namespace, name)
         ready = condition(obj, "Ready")
