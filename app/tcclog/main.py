@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +20,7 @@ from tcclog.core.config import Settings
 from tcclog.core.db import Database
 from tcclog.core.logging import configure_logging
 from tcclog.core.metrics import Metrics
+from tcclog.core.middleware import RequestContextMiddleware
 from tcclog.core.storage import Storage
 from tcclog.entries.router import router as entries_router
 from tcclog.files.router import router as files_router
@@ -82,22 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _add_observability(app: FastAPI) -> None:
     metrics: Metrics = app.state.metrics
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        template = _route_template(request)
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.2f}"
-        log.info("request", method=request.method, route=template,
-                 status=response.status_code, ms=round(elapsed * 1000, 2))
-        return response
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -121,19 +105,6 @@ def _add_observability(app: FastAPI) -> None:
         metrics.observe_pools(request.app.state.db.pool_stats())
         body = await run_in_threadpool(generate_latest, metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def _route_template(request: Request) -> str:
-    """The matched route's full path template (`/api/v1/entries/{entry_id}`): a bounded label,
-    never the raw path. Included routers only know their own suffix, so the request path's
-    leading segments supply the prefix."""
-    route = request.scope.get("route")
-    suffix = getattr(route, "path", None)
-    if suffix is None:
-        return "unmatched"
-    segments = request.url.path.split("/")
-    depth = suffix.count("/")
-    return "/".join(segments[: len(segments) - depth]) + suffix if depth else suffix
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -77,10 +77,15 @@ async def _current_user(request: Request, settings: SettingsDep, db: DatabaseDep
     user_id = decode_token(token, settings.jwt_secret.get_secret_value())
     if user_id is None:
         raise _UNAUTHORIZED
-    # A token outlives DELETE /me: check the user still exists.
-    async with db.read() as conn:
-        row = await (await conn.execute("SELECT id, email FROM users WHERE id = %s",
-                                        (user_id,))).fetchone()
+    # A token outlives DELETE /me: check the user still exists. A miss on the replica is
+    # re-checked on the primary, so replication lag right after registering is harmless.
+    row = None
+    for connect in (db.read, db.write):
+        async with connect() as conn:
+            row = await (await conn.execute("SELECT id, email FROM users WHERE id = %s",
+                                            (user_id,))).fetchone()
+        if row is not None:
+            break
     if row is None:
         raise _UNAUTHORIZED
     if await cache.hit_rate_limit(f"user:{user_id}", settings.rate_limit_per_minute):

@@ -33,12 +33,14 @@ async def get_owned_or_404(conn: Conn, user_id: int, entry_id: int) -> EntryPubl
 
 
 async def get_cached(db: Database, cache: Cache, user_id: int, entry_id: int) -> EntryPublic:
-    """Served from Redis when possible; a database connection is taken only on a miss."""
+    """Served from Redis when possible; a database connection is taken only on a miss, and
+    it is the primary's: a lagging replica must not put a stale copy in the cache under the
+    new version for a whole TTL."""
     version = await cache.user_version(user_id)
     key = f"u:{user_id}:v{version}:entry:{entry_id}"
     if version is not None and (hit := await cache.get_json(key)) is not None:
         return EntryPublic(**hit)
-    async with db.read() as conn:
+    async with db.write() if version is not None else db.read() as conn:
         entry = await get_owned_or_404(conn, user_id, entry_id)
     if version is not None:
         await cache.set_json(key, entry.model_dump(mode="json"))
@@ -52,7 +54,7 @@ async def list_entries(db: Database, cache: Cache, user_id: int, limit: int, cur
     key = f"u:{user_id}:v{version}:entries:{limit}:{after}:{topic_id}:{tag_id}"
     if version is not None and (hit := await cache.get_json(key)) is not None:
         return EntryList(**hit)
-    async with db.read() as conn:
+    async with db.write() if version is not None else db.read() as conn:  # see get_cached
         rows = await queries.list_page(conn, user_id, limit, after, topic_id, tag_id)
     data, next_cursor = page(rows, limit)
     result = EntryList(data=[EntryPublic(**r) for r in data], next_cursor=next_cursor)

@@ -5,8 +5,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints
 
-from tcclog.core.types import Name
-
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
                                          pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -39,5 +37,3 @@ class Export(BaseModel):
     files: list[dict[str, Any]]
     galleries: list[dict[str, Any]]
 
-
-__all__ = ["Export", "Name", "Token", "UserCreate", "UserPublic"]
