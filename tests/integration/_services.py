@@ -157,24 +157,27 @@ class Proc:
                 self.process.wait()
 
 
-def start_redis() -> Proc:
+def start_redis(replica_of: int | None = None) -> Proc:
     workdir = Path(tempfile.mkdtemp(prefix="tcclog-redis-"))
     port = free_port()
+    extra = ["--replicaof", "127.0.0.1", str(replica_of)] if replica_of else []
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)],
+         "--appendonly", "no", "--dir", str(workdir), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return Proc(process, port, workdir)
 
 
-def start_sentinel(master_port: int, master_name: str = "mymaster") -> Proc:
+def start_sentinel(master_port: int, master_name: str = "mymaster",
+                   down_after_ms: int = 5000) -> Proc:
     workdir = Path(tempfile.mkdtemp(prefix="tcclog-sentinel-"))
     port = free_port()
     conf = workdir / "sentinel.conf"
     conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
                     f"sentinel monitor {master_name} 127.0.0.1 {master_port} 1\n"
-                    f"sentinel down-after-milliseconds {master_name} 5000\n")
+                    f"sentinel down-after-milliseconds {master_name} {down_after_ms}\n"
+                    f"sentinel failover-timeout {master_name} 5000\n")
     process = subprocess.Popen(["redis-sentinel", str(conf)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     wait_port(port)
