@@ -82,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     try:
-        settings = Settings()
+        # The OpenAPI document needs no secrets or services: don't demand them.
+        settings = Settings(environment="dev") if args.command == "openapi" else Settings()
     except ValidationError as exc:
-        sys.stderr.write(f"invalid settings: {exc}\n")
+        # Only locations and messages: pydantic's default text echoes the input, secrets included.
+        for error in exc.errors(include_input=False, include_url=False):
+            where = "TCCLOG_" + "_".join(str(p) for p in error["loc"]).upper()
+            sys.stderr.write(f"invalid settings: {where.rstrip('_')}: {error['msg']}\n")
         return 2
     # Commands that print results keep stdout clean: their logs go to stderr.
     configure_logging(settings.log_level, None if args.command == "serve" else sys.stderr)
