@@ -64,7 +64,7 @@ async def ask(model: BaseChatModel, tools: list[BaseTool], question: str,
         if not isinstance(message, AIMessage):
             continue
         result.tools_used += [call["name"] for call in message.tool_calls]
-        usage = message.usage_metadata or {}
+        usage: Any = message.usage_metadata or {}
         result.input_tokens += usage.get("input_tokens", 0)
         result.output_tokens += usage.get("output_tokens", 0)
         if not message.tool_calls:

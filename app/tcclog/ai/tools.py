@@ -37,7 +37,7 @@ async def run_readonly_select(db: Database, settings: Settings, user_id: int,
     statement = check_select(query)
     cap = settings.ai_sql_row_cap
     wrapped = sql.SQL("SELECT * FROM ({}) AS ai_query LIMIT {}").format(
-        sql.SQL(statement.replace("%", "%%")), sql.Literal(cap))  # type: ignore[arg-type]
+        sql.SQL(statement.replace("%", "%%")), sql.Literal(cap))
     async with db.read() as conn, conn.transaction():
         await conn.execute("SET TRANSACTION READ ONLY")
         await conn.execute(

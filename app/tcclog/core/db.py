@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 import structlog
@@ -19,7 +20,7 @@ Conn = psycopg.AsyncConnection[dict]
 REPLICA_RETRY_SECONDS = 5.0
 
 
-def _pool(dsn: str, settings: Settings, name: str, check: bool) -> AsyncConnectionPool:
+def _pool(dsn: str, settings: Settings, name: str, check: bool) -> AsyncConnectionPool[Any]:
     return AsyncConnectionPool(
         dsn,
         min_size=settings.db_pool_min,

@@ -61,6 +61,6 @@ class integrity_as_422:
             field = _FIELD_OF_COLUMN.get(column, column)
             raise field_error(["body", field], f"{field} refers to a row that does not exist")
         if isinstance(exc, pg.UniqueViolation):
-            column = (exc.diag.constraint_name or "").split("_")[-2:-1] or ["value"]
-            raise field_error(["body", column[0]], "already exists", code=409, kind="conflict")
+            parts = (exc.diag.constraint_name or "").split("_")[-2:-1] or ["value"]
+            raise field_error(["body", parts[0]], "already exists", code=409, kind="conflict")
         return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
@@ -35,7 +35,7 @@ class Storage:
         except ClientError:
             self.client.create_bucket(Bucket=self.bucket)
 
-    def upload_stream(self, key: str, stream: BinaryIO,
+    def upload_stream(self, key: str, stream: IO[bytes],
                       content_type: str = "application/octet-stream",
                       on_chunk: Any = None) -> int:
         """Multipart upload read from `stream` chunk by chunk; aborted on any error.
@@ -97,7 +97,7 @@ class Storage:
             return False
 
 
-def _read_full(stream: BinaryIO, size: int) -> bytes:
+def _read_full(stream: IO[bytes], size: int) -> bytes:
     """Read up to `size` bytes, looping over short reads (pipes return partial chunks)."""
     buf = bytearray()
     while len(buf) < size:

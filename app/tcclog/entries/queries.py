@@ -77,8 +77,9 @@ async def search(conn: Conn, user_id: int, text: str, limit: int, topic_id: int 
 
 
 async def update(conn: Conn, user_id: int, entry_id: int, fields: dict[str, Any]) -> bool:
-    assignments = [sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
-                   for k in fields if k in _UPDATABLE]
+    assignments: list[sql.Composable] = [
+        sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
+        for k in fields if k in _UPDATABLE]
     assignments.append(sql.SQL("updated_at = now()"))
     query = sql.SQL("UPDATE entries SET {} WHERE user_id = %(uid)s AND id = %(id)s"
                     " RETURNING id").format(sql.SQL(", ").join(assignments))

@@ -4,7 +4,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from fastapi import HTTPException, status
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +33,7 @@ def clean_content_type(value: str | None) -> str:
     return value if _CONTENT_TYPE.match(value) else "application/octet-stream"
 
 
-async def upload(conn: Conn, storage: Storage, cache: Cache, user_id: int, stream: BinaryIO,
+async def upload(conn: Conn, storage: Storage, cache: Cache, user_id: int, stream: IO[bytes],
                  filename: str | None, content_type: str | None, max_bytes: int) -> FilePublic:
     """Stream the upload to S3 in parts, hashing as it goes; the row is written only after
     the object exists, and the object is removed again if the row cannot be written."""
