@@ -47,6 +47,9 @@ async def chat(model: BaseChatModel, db: Database, cache: Cache, settings: Setti
     except openai.APIStatusError as exc:
         raise _unavailable(metrics, "upstream_error",
                            f"the AI model server answered HTTP {exc.status_code}") from exc
+    except openai.APIError as exc:  # malformed responses and anything else from the client
+        raise _unavailable(metrics, "upstream_error",
+                           f"the AI model server failed ({type(exc).__name__})") from exc
     except GraphRecursionError as exc:
         raise _unavailable(metrics, "no_answer", "the agent did not reach an answer") from exc
     finally:
