@@ -1,4 +1,4 @@
-"""Marks every test by the folder it lives in, so `pytest -m unit|integration|e2e` selects a layer."""
+"""Marks each test by its folder, so `pytest -m unit|integration|e2e` selects a layer."""
 
 from __future__ import annotations
 
