@@ -18,24 +18,27 @@ from tcclog.core.storage import Storage
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in the thread pool,
+# a thread hop per dependency per request.
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     return request.app.state.db
 
 
-def _cache(request: Request) -> Cache:
+async def _cache(request: Request) -> Cache:
     return request.app.state.cache
 
 
-def _storage(request: Request) -> Storage:
+async def _storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
