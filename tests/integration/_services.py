@@ -155,6 +155,7 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def start_redis(replica_of: int | None = None) -> Proc:
