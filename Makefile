@@ -47,3 +47,25 @@ demo: venv k8s-bin       ## local control plane (or kind) + operator + examples/
 demo-down:               ## stop the demo's operator and local control plane
 	-@[ -f .cluster/operator.pid ] && kill $$(cat .cluster/operator.pid) 2>/dev/null; rm -f .cluster/operator.pid
 	$(PY) -m tests.cluster down
+
+# ---- kind (machines with Docker; docs/GITOPS.md). The image is built once and loaded
+# under every tag the e2e suite deploys: the install's operator image (deploy/base pins
+# ghcr.io/tcclog/tcclog:0.1.0) and the app versions the tests roll between.
+KIND_CLUSTER ?= tcclog-e2e
+E2E_IMAGE    ?= ghcr.io/tcclog/tcclog:0.1.0
+E2E_TAGS     ?= ghcr.io/tcclog/tcclog:0.2.0
+
+.PHONY: e2e-kind e2e-kind-down
+e2e-kind: venv           ## kind cluster + image built and loaded + deploy/ + the e2e suite (needs Docker, kind, kubectl)
+	kind get clusters | grep -qx '$(KIND_CLUSTER)' || \
+	  kind create cluster --name $(KIND_CLUSTER) --config tests/e2e/kind-config.yaml --wait 120s
+	docker build --target app -t $(E2E_IMAGE) .
+	for tag in $(E2E_TAGS); do docker tag $(E2E_IMAGE) $$tag; done
+	kind load docker-image --name $(KIND_CLUSTER) $(E2E_IMAGE) $(E2E_TAGS)
+	kubectl --context kind-$(KIND_CLUSTER) apply --server-side -k deploy/
+	kubectl --context kind-$(KIND_CLUSTER) -n tcclog-system rollout status deployment/tcclog-operator --timeout=180s
+	kubectl config use-context kind-$(KIND_CLUSTER)
+	TCCLOG_E2E_CLUSTER=existing $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+e2e-kind-down:           ## delete the kind cluster
+	kind delete cluster --name $(KIND_CLUSTER)
