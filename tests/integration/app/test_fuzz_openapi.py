@@ -52,7 +52,7 @@ def live_server(base_settings: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True,
+@settings(max_examples=12, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: Any, live_server: tuple[str, dict[str, str]]) -> None:
     base, headers = live_server
