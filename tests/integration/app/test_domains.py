@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Any
 
 from fastapi.testclient import TestClient
+
+from tests.integration.conftest import make_client, new_user
 
 API = "/api/v1"
 
@@ -84,3 +87,19 @@ def test_file_upload_download_gallery_and_delete(client: TestClient, user: dict[
 
 def _user_id(client: TestClient, headers: dict[str, str]) -> int:
     return client.get(f"{API}/me", headers=headers).json()["id"]
+
+
+def test_upload_over_the_limit_is_413_and_leaves_nothing(base_settings: dict[str, Any]) -> None:
+    with make_client(**{**base_settings, "max_upload_bytes": 1024}) as client:
+        headers = new_user(client)
+        too_big = client.post(f"{API}/files", headers=headers,
+                              files={"file": ("big.bin", b"x" * 2048, "application/x-big")})
+        assert too_big.status_code == 413
+        assert too_big.json()["detail"][0]["loc"] == ["body", "file"]
+        assert client.get(f"{API}/files", headers=headers).json()["data"] == []
+        user_id = _user_id(client, headers)
+        storage = client.app.state.storage  # type: ignore[attr-defined]
+        assert storage.list_keys(f"users/{user_id}/") == []
+        fits = client.post(f"{API}/files", headers=headers,
+                           files={"file": ("ok.bin", b"x" * 1024, "application/x-ok")})
+        assert fits.status_code == 201 and fits.json()["content_type"] == "application/x-ok"
