@@ -5,7 +5,9 @@
 #              tcclog serve | migrate | backup | restore      (the app, backup jobs)
 #              tcclog-operator run                           (the operator)
 #            docker build --target app -t ghcr.io/tcclog/tcclog:0.1.0 .
-#   postgres (Patroni + pgBackRest) arrives with the PostgreSQL issue.
+#   postgres the official PostgreSQL image plus Patroni and pgBackRest; runs one member of
+#            the StatefulSet the operator renders (render/postgres.py):
+#              docker build --target postgres -t ghcr.io/tcclog/tcclog-postgres:0.1.0 .
 #
 # The package is installed exactly as CI installs it (`pip install .`), from the same
 # pyproject.toml, so the image and the tests run the same code.
@@ -53,3 +55,26 @@ USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8000
 CMD ["tcclog", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+# PostgreSQL member: Patroni (Kubernetes DCS) runs PostgreSQL; pgBackRest for physical
+# backups. Same PG_MAJOR as render/patroni.py (bin_dir) and the app image's pg_dump.
+FROM postgres:${PG_MAJOR}-bookworm AS postgres
+ARG PG_MAJOR
+ARG PATRONI_VERSION=4.1.5
+# pgBackRest comes from the PostgreSQL project's repository, already configured in the
+# official image. Patroni lives in its own virtualenv, away from the system Python.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv pgbackrest \
+ && python3 -m venv /opt/patroni \
+ && /opt/patroni/bin/pip install --no-cache-dir "patroni[psycopg3]==${PATRONI_VERSION}" \
+ && rm -rf /var/lib/apt/lists/* \
+ && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data
+ENV PATH=/opt/patroni/bin:/usr/lib/postgresql/${PG_MAJOR}/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1
+# The image's `postgres` user (UID/GID 999, render/postgres.py POSTGRES_UID); numeric so
+# Kubernetes can verify runAsNonRoot. The root filesystem may be read-only: Patroni and
+# PostgreSQL write only to the data volume, /tmp and /var/run/postgresql (emptyDirs).
+USER 999:999
+EXPOSE 5432 8008
+ENTRYPOINT []
+CMD ["patroni", "/etc/patroni/patroni.yaml"]

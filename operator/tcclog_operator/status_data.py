@@ -65,21 +65,19 @@ def postgres_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> 
     state, message, ready, updated = _sts_view(
         children.get(("StatefulSet", child.postgres)), desired, "instances")
     pods = _pods(children, child.postgres)
-    primaries = [p["metadata"]["name"] for p in pods
-                 if (p["metadata"].get("labels") or {}).get(ROLE_LABEL) == ROLE_PRIMARY]
+    labelled = [p for p in pods
+                if (p["metadata"].get("labels") or {}).get(ROLE_LABEL) == ROLE_PRIMARY]
     replicas = [p for p in pods
                 if (p["metadata"].get("labels") or {}).get(ROLE_LABEL) == ROLE_REPLICA]
+    primary = _current_primary(labelled, tcclog)
+    name = primary["metadata"]["name"] if primary is not None else None
     notes = [message]
-    if len(primaries) == 1:
-        notes.append(f"primary {primaries[0]}")
-        leader_lsn = _patroni_status(
-            next(p for p in pods if p["metadata"]["name"] == primaries[0])).get("xlog_location")
-        notes.extend(_lag_notes(replicas, leader_lsn))
-    elif len(primaries) > 1:
-        notes.append("more than one pod labelled primary: " + ", ".join(primaries))
+    if primary is not None:
+        notes.append(f"primary {name}")
+        notes.extend(_lag_notes(replicas, _patroni_status(primary).get("xlog_location")))
     else:
         notes.append("no primary elected (yet)")
-    if desired > 1 and len(primaries) == 1:
+    if desired > 1 and primary is not None:
         streaming = sum(1 for p in replicas
                         if _patroni_status(p).get("replication_state") == "streaming")
         notes.append(f"{streaming}/{desired - 1} replicas streaming")
@@ -90,9 +88,24 @@ def postgres_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> 
         desired_replicas=desired,
         ready_replicas=ready,
         updated_replicas=updated,
-        primary=primaries[0] if len(primaries) == 1 else None,
+        primary=name,
     )
     return ComponentHealth("postgres", state, status)
+
+
+def _current_primary(labelled: list[Obj], tcclog: TccLog) -> Obj | None:
+    """The pod Patroni labelled primary. A crashed leader keeps its label until its
+    container restarts, so two pods may carry it for a while: the promoted one is on the
+    newer timeline; without timelines the previously reported primary stays."""
+    if len(labelled) <= 1:
+        return labelled[0] if labelled else None
+    timelines = [t for t in (_patroni_status(p).get("timeline") for p in labelled)
+                 if isinstance(t, int)]
+    if len(timelines) == len(labelled) and len(set(timelines)) == len(timelines):
+        return labelled[timelines.index(max(timelines))]
+    previous = tcclog.status.components.postgres if tcclog.status else None
+    return next((p for p in labelled
+                 if previous is not None and p["metadata"]["name"] == previous.primary), None)
 
 
 def _lag_notes(replicas: list[Obj], leader_lsn: Any) -> list[str]:

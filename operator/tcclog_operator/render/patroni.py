@@ -1,4 +1,5 @@
-"""The Patroni configuration of a TccLog's PostgreSQL cluster: pure data, no I/O.
+"""The Patroni configuration of a TccLog's PostgreSQL cluster and the RBAC Patroni needs:
+pure data, no I/O.
 
 `patroni_config(tcclog)` is the one source of patroni.yaml. The StatefulSet mounts it
 from a ConfigMap; the integration tests read that ConfigMap back from the API server and
@@ -28,6 +29,8 @@ from .meta import (
     SCOPE_LABEL,
     SUPERUSER,
     names,
+    namespace_of,
+    object_meta,
     selector_labels,
 )
 
@@ -51,12 +54,13 @@ class POD_PATHS:
     post_bootstrap = f"{CONFIG_MOUNT}/{POST_BOOTSTRAP_FILE}"
 
 
-# Patroni's DCS timing: a crashed leader's lock expires after `ttl` seconds; members look
-# every `loop_wait`. A clean shutdown (pod deletion, drain) releases the lock at once, so
-# only a hard crash waits for the ttl. Patroni requires loop_wait + 2 * retry_timeout <= ttl.
-DCS_TTL = 10
+# Patroni's DCS timing: a crashed leader's lock expires after `ttl` seconds (20 is the
+# least Patroni accepts); members look every `loop_wait`. A clean shutdown (pod deletion,
+# drain, rolling update) releases the lock at once, so only a hard crash waits for the
+# ttl. Patroni requires loop_wait + 2 * retry_timeout <= ttl.
+DCS_TTL = 20
 DCS_LOOP_WAIT = 2
-DCS_RETRY_TIMEOUT = 4
+DCS_RETRY_TIMEOUT = 5
 #: A replica further behind than this (bytes) is never promoted.
 MAXIMUM_LAG_ON_FAILOVER = 1024 * 1024
 
@@ -130,6 +134,11 @@ def patroni_config(tcclog: TccLog) -> dict[str, Any]:
             "data_dir": POD_PATHS.data_dir,
             "bin_dir": POD_PATHS.bin_dir,
             "pgpass": POD_PATHS.pgpass,
+            # A new replica clones the primary with pg_basebackup. Its default "spread"
+            # checkpoint paces itself over 0.9 * checkpoint_timeout (minutes) even when
+            # nothing is dirty; "fast" starts cloning at once.
+            "create_replica_methods": ["basebackup"],
+            "basebackup": [{"checkpoint": "fast"}],
             "use_unix_socket": True,
             "use_unix_socket_repl": False,
             "authentication": {
@@ -163,3 +172,43 @@ CREATE ROLE {READONLY_USER} LOGIN PASSWORD :'readonly_password';
 GRANT pg_read_all_data TO {READONLY_USER};
 SQL
 """
+
+
+def role(tcclog: TccLog) -> dict[str, Any]:
+    """Exactly what Patroni's Kubernetes DCS uses with use_endpoints: false."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": object_meta(tcclog, names(tcclog).postgres, COMPONENT),
+        "rules": [
+            # Leader lock, dynamic config, sync state; delete only for `patronictl remove`.
+            {
+                "apiGroups": [""],
+                "resources": ["configmaps"],
+                "verbs": ["create", "get", "list", "patch", "update", "watch", "delete"],
+            },
+            # Members are pods: Patroni labels its own pod with its role and status.
+            {
+                "apiGroups": [""],
+                "resources": ["pods"],
+                "verbs": ["get", "list", "patch", "update", "watch"],
+            },
+        ],
+    }
+
+
+def role_binding(tcclog: TccLog) -> dict[str, Any]:
+    child = names(tcclog)
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": object_meta(tcclog, child.postgres, COMPONENT),
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": child.postgres,
+        },
+        "subjects": [
+            {"kind": "ServiceAccount", "name": child.postgres, "namespace": namespace_of(tcclog)}
+        ],
+    }

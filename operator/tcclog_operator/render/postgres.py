@@ -31,7 +31,6 @@ from .meta import (
     content_hash,
     labels,
     names,
-    namespace_of,
     object_meta,
     selector_labels,
 )
@@ -45,6 +44,8 @@ from .patroni import (
     patroni_config,
     pod_labels_for_patroni,
     post_bootstrap_script,
+    role,
+    role_binding,
 )
 from .quantity import canonical_quantity, canonical_resources
 from .security import pod_security_context, restricted_container_security_context
@@ -83,46 +84,6 @@ def service_account(tcclog: TccLog) -> dict[str, Any]:
         "metadata": _meta(tcclog, names(tcclog).postgres),
         # Patroni's Kubernetes DCS talks to the API; the token comes from the pod spec.
         "automountServiceAccountToken": False,
-    }
-
-
-def role(tcclog: TccLog) -> dict[str, Any]:
-    """Exactly what Patroni's Kubernetes DCS uses with use_endpoints: false."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": _meta(tcclog, names(tcclog).postgres),
-        "rules": [
-            # Leader lock, dynamic config, sync state; delete only for `patronictl remove`.
-            {
-                "apiGroups": [""],
-                "resources": ["configmaps"],
-                "verbs": ["create", "get", "list", "patch", "update", "watch", "delete"],
-            },
-            # Members are pods: Patroni labels its own pod with its role and status.
-            {
-                "apiGroups": [""],
-                "resources": ["pods"],
-                "verbs": ["get", "list", "patch", "update", "watch"],
-            },
-        ],
-    }
-
-
-def role_binding(tcclog: TccLog) -> dict[str, Any]:
-    child = names(tcclog)
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": _meta(tcclog, child.postgres),
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Role",
-            "name": child.postgres,
-        },
-        "subjects": [
-            {"kind": "ServiceAccount", "name": child.postgres, "namespace": namespace_of(tcclog)}
-        ],
     }
 
 

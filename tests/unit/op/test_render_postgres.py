@@ -214,3 +214,20 @@ def test_app_points_at_rw_ro_and_sentinels(production: TccLog) -> None:
     assert data["TCCLOG_REDIS_SENTINELS"].split(",")[0] == (
         "tcc-sentinel-0.tcc-sentinel-headless.tcc.svc:26379")
     assert data["TCCLOG_REDIS_MASTER_NAME"] == "tcclog"
+
+
+def test_postgres_image_target_matches_the_render() -> None:
+    """The Dockerfile `postgres` target ships the binaries and user the StatefulSet expects."""
+    import re
+
+    from tcclog_operator.render.patroni import PG_MAJOR
+    from tcclog_operator.render.postgres import POSTGRES_UID
+
+    from .conftest import REPO
+
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(rf"^ARG PG_MAJOR={PG_MAJOR}$", dockerfile, re.M)
+    target = dockerfile.split(" AS postgres", 1)[1]
+    assert f"USER {POSTGRES_UID}:{POSTGRES_UID}" in target
+    assert 'CMD ["patroni", "/etc/patroni/patroni.yaml"]' in target
+    assert "pgbackrest" in target and "patroni[psycopg3]" in target

@@ -106,3 +106,19 @@ def test_change_of_primary_posts_one_event() -> None:
                        "PostgreSQL primary moved from demo-postgres-0 to demo-postgres-1")]
     assert data_tier_events(second, second) == []
     assert data_tier_events(None, second) == []
+
+
+def test_a_crashed_leader_still_labelled_primary_loses_to_the_promoted_one() -> None:
+    """Its label stays until its container restarts; the new primary is on a newer timeline."""
+    pods = [pod("demo-postgres-0", "primary", timeline=1, xlog_location=100),
+            pod("demo-postgres-1", "primary", timeline=2, xlog_location=200),
+            pod("demo-postgres-2", "replica", replication_state="streaming")]
+    assert postgres_health(THREE, cluster(THREE, 3, pods)).status.primary == "demo-postgres-1"
+
+
+def test_two_primaries_without_timelines_keep_the_previous_one() -> None:
+    previous = full_status(THREE, cluster(THREE, 3, [pod("demo-postgres-1", "primary")]))
+    both = cluster(THREE, 3, [pod("demo-postgres-0", "primary"), pod("demo-postgres-1", "primary")])
+    known = THREE.model_copy(update={"status": previous})
+    assert postgres_health(known, both).status.primary == "demo-postgres-1"
+    assert postgres_health(THREE, both).status.primary is None
