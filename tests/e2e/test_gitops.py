@@ -63,14 +63,14 @@ def replaced_operator(operator: OperatorProcess, monkeypatch: pytest.MonkeyPatch
     environment is undone by one more restart on the way out.
     """
     operator.stop()
-    with monkeypatch.context() as patched:
-        for key, value in env.items():
-            patched.setenv(key, value)
-        operator.start()
     try:
+        with monkeypatch.context() as patched:
+            for key, value in env.items():
+                patched.setenv(key, value)
+            operator.start()
         yield
     finally:
-        if env:
+        if env or operator.process is None or operator.process.poll() is not None:
             operator.stop()
             operator.start()
 
