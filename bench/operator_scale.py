@@ -24,10 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, config
 from tests.cluster import running_cluster
 from tests.cluster.local import REPO, LocalCluster
 from tests.e2e.operator import OPERATOR_USER, OperatorProcess, service_account_kubeconfig
+
+from tcclog_operator.kube import Kube
 
 GROUP, VERSION, PLURAL = "tcclog.com", "v1alpha1", "tcclogs"
 CHILD_KINDS = "serviceaccounts,secrets,configmaps,services,deployments,pdb"
@@ -78,7 +81,7 @@ def _operator_writes(audit_log: Path) -> Counter[str]:
 
 def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    core = client.CoreV1Api(api)
+    kube = Kube(api, field_manager="bench")
     _setup(cluster, "floor")
     operator = OperatorProcess(service_account_kubeconfig(cluster, workdir / "op.kubeconfig"),
                                workdir / "operator.log", resync_seconds=300)
@@ -95,22 +98,16 @@ def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
             started = time.perf_counter()
             cluster.kubectl("apply", "--server-side", "-f", "-", input=rendered)
             floor_times.append(time.perf_counter() - started)
-            expected = expected or rendered.count("\nkind: ")
+            expected = rendered.count("\nkind: ")
 
             namespace = f"op{index}"
             cluster.kubectl("create", "namespace", namespace)
+            wanted = [(doc["kind"], doc["metadata"]["name"])
+                      for doc in yaml.safe_load_all(rendered) if doc]
             started = time.perf_counter()
             client.CustomObjectsApi(api).create_namespaced_custom_object(
                 GROUP, VERSION, namespace, PLURAL, _tcclog(namespace, "demo"))
-            while True:
-                count = sum(len(list_fn(namespace, label_selector="app.kubernetes.io/instance=demo")
-                                .items) for list_fn in (
-                    core.list_namespaced_secret, core.list_namespaced_config_map,
-                    core.list_namespaced_service, core.list_namespaced_service_account,
-                    client.AppsV1Api(api).list_namespaced_deployment,
-                    client.PolicyV1Api(api).list_namespaced_pod_disruption_budget))
-                if count >= (expected or 0):
-                    break
+            while any(kube.get(kind, namespace, name) is None for kind, name in wanted):
                 time.sleep(0.01)
             operator_times.append(time.perf_counter() - started)
     finally:
@@ -177,7 +174,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--idle", type=float, default=60)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_cluster(Path(tmp) / "cluster") as local:
+    # Room for every pod and claim: 1,000 TccLogs are ~6,000 pods and ~2,000 claims.
+    capacity = {"cpu": "4000", "memory": "64Ti", "pods": str(max(110, args.count * 2))}
+    with tempfile.TemporaryDirectory() as tmp, running_cluster(
+            Path(tmp) / "cluster", nodes=4, node_capacity=capacity,
+            volumes=max(64, args.count * 3)) as local:
         cluster = _Cluster(local)
         if args.mode == "single":
             single(cluster, Path(tmp), args.rounds)

@@ -117,7 +117,8 @@ class Kube:
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return self._call("GET", BY_KIND[kind].path(namespace, name))
+            resource = TCCLOG if kind == TCCLOG.kind else BY_KIND[kind]
+            return self._call("GET", resource.path(namespace, name))
         except ApiException as exc:
             if exc.status == 404:
                 return None

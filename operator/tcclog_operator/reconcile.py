@@ -136,7 +136,12 @@ def reconcile(
     outcome.status = new_status.to_wire()
     if status.status_changed(tcclog.status, new_status):
         patch = status.status_patch(tcclog.status, new_status)
-        kube.patch_status(namespace, tcclog.metadata.name, patch)
+        try:
+            kube.patch_status(namespace, tcclog.metadata.name, patch)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            return outcome  # deleted while we worked: its children go with it
         outcome.status_written = True
         outcome.events.extend(Event(reason, message, warning=kind == "Warning")
                               for kind, reason, message in

@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -64,6 +65,9 @@ class LocalCluster:
     state_dir: Path
     bin_dir: Path
     nodes: int = 2
+    #: What each fake node offers the scheduler (benchmarks raise it for thousands of pods).
+    node_capacity: dict[str, str] = field(
+        default_factory=lambda: {"cpu": "32", "memory": "256Gi", "pods": "110"})
     #: Size of the PersistentVolume pool (each StatefulSet claim binds one, for good).
     volumes: int = 64
     tie_to_parent: bool = False
@@ -315,8 +319,7 @@ class LocalCluster:
                                "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                                "topology.kubernetes.io/zone": f"zone-{index % 3}"},
                 },
-                "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                           "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+                "status": {"allocatable": self.node_capacity, "capacity": self.node_capacity},
             })
 
     def _create_storage(self) -> None:
@@ -382,9 +385,9 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def running_cluster(state_dir: Path, nodes: int = 2) -> Iterator[LocalCluster]:
+def running_cluster(state_dir: Path, nodes: int = 2, **options: Any) -> Iterator[LocalCluster]:
     """Start a cluster for the duration of a block; always stops it."""
-    cluster = LocalCluster(state_dir, build_binaries(), nodes=nodes, tie_to_parent=True)
+    cluster = LocalCluster(state_dir, build_binaries(), nodes=nodes, tie_to_parent=True, **options)
     cluster.up()
     try:
         yield cluster

@@ -42,10 +42,15 @@ def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs
                   if ref.get("kind") == KIND and ref.get("controller")), None)
     if owner is None:
         return
+    namespace = body["metadata"]["namespace"]
     if kwargs.get("type") == "DELETED":
         # Our memory of the last apply must not hide a deletion from the reconcile.
         memo.applied[owner["uid"]].pop((body["kind"], body["metadata"]["name"]), None)
-    namespace = body["metadata"]["namespace"]
+        # The garbage collector deletes children after their TccLog is gone, and our
+        # index of TccLogs may not know that yet: ask the API before recreating anything.
+        live_owner = memo.kube.get("TccLog", namespace, owner["name"])
+        if live_owner is None or live_owner["metadata"]["uid"] != owner["uid"]:
+            return
     for tcclog in tcclogs.get((namespace, owner["name"]), []):
         if tcclog["metadata"]["uid"] == owner["uid"]:
             run_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs)
