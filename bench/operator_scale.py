@@ -82,7 +82,7 @@ def _operator_writes(audit_log: Path) -> Counter[str]:
 def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     kube = Kube(api, field_manager="bench")
-    _setup(cluster, "floor")
+    _setup(cluster, "floor")  # CRDs and RBAC; each round applies into its own namespace
     operator = OperatorProcess(service_account_kubeconfig(cluster, workdir / "op.kubeconfig"),
                                workdir / "operator.log", resync_seconds=300)
     operator.start()
@@ -91,7 +91,9 @@ def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
     try:
         for index in range(rounds):
             # Floor: the same objects, applied by kubectl in one request batch.
-            body = _tcclog("floor", f"f{index}")
+            floor_namespace = f"floor{index}"
+            cluster.kubectl("create", "namespace", floor_namespace)
+            body = _tcclog(floor_namespace, "demo")
             rendered = subprocess.run(
                 [sys.executable, "-m", "tcclog_operator", "render", "-f", "-", "--show-secrets"],
                 input=json.dumps(body), capture_output=True, text=True, check=True).stdout
