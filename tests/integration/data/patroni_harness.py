@@ -236,13 +236,17 @@ class PatroniCluster:
         return {}
 
     def healthy(self, expected: int | None = None) -> str | None:
-        """The leader's name once there is one leader and every other member streams."""
+        """The leader's name once there is one leader, every other member streams and (with
+        2+ members) one of them is the synchronous standby. In synchronous mode Patroni
+        promotes only that standby: a leader lost before one was chosen is not replaced,
+        since writes it acknowledged exist nowhere else."""
         members = self.topology()
         leaders = [n for n, m in members.items() if m["role"] == "leader"
                    and m["state"] == "running"]
         streaming = [n for n, m in members.items() if m["state"] == "streaming"]
+        sync = [n for n, m in members.items() if m["role"] == "sync_standby"]
         want = expected if expected is not None else len(self.members)
-        if len(leaders) == 1 and len(streaming) == want - 1:
+        if len(leaders) == 1 and len(streaming) == want - 1 and (want < 2 or len(sync) == 1):
             return leaders[0]
         return None
 
@@ -254,6 +258,27 @@ class PatroniCluster:
 
     def superuser_dsn(self) -> str:
         return rw_dsn(self.members, "postgres", self.passwords["superuser-password"], "postgres")
+
+    def diagnose(self) -> str:
+        """Failure context: Patroni's topology, what sessions wait for, the members' logs."""
+        import psycopg
+
+        parts = [f"topology: {self.topology()}"]
+        for member in self.members:
+            dsn = (f"host=127.0.0.1 port={member.pg_port} user=postgres dbname=postgres "
+                   f"password={self.passwords['superuser-password']} connect_timeout=2")
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    rows = conn.execute(
+                        "SELECT current_setting('synchronous_standby_names'), "
+                        "pg_is_in_recovery(), array_agg(wait_event) FILTER "
+                        "(WHERE backend_type = 'client backend') FROM pg_stat_activity"
+                    ).fetchall()
+                parts.append(f"{member.name}: {rows}")
+            except Exception as exc:
+                parts.append(f"{member.name}: {exc!r}")
+        parts.extend(f"--- {m.name}\n{m.log_tail(3000)}" for m in self.members)
+        return "\n".join(parts)
 
     def stop(self) -> None:
         for member in self.members:
@@ -270,6 +295,16 @@ class WriteLog:
 
     def first_ack_after(self, moment: float) -> float | None:
         return next((t for _, t in self.acknowledged if t > moment), None)
+
+    def outage_start(self, killed_at: float) -> float | None:
+        """The first failed attempt after the kill. A clean stop keeps serving for a moment
+        (Patroni checkpoints before stopping), so the outage may start after the kill."""
+        return next((t for _, t in self.failed if t >= killed_at), None)
+
+    def writable_again(self, killed_at: float) -> float | None:
+        """When a write succeeded again after the outage the kill caused (None until then)."""
+        outage = self.outage_start(killed_at)
+        return self.first_ack_after(outage) if outage is not None else None
 
 
 def run_writer(dsn: str, stop: Any, log: WriteLog, *, max_writes: int = 20000,
