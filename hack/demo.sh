@@ -61,7 +61,7 @@ kubectl get tcc -n tcc
 say "kubectl describe tcc demo -n tcc"
 kubectl describe tcc demo -n tcc
 say "What one TccLog became"
-kubectl get serviceaccounts,secrets,configmaps,services,deployments,hpa,pdb,ingresses,pods \
+kubectl get serviceaccounts,secrets,configmaps,services,deployments,statefulsets,hpa,pdb,ingresses,networkpolicies,roles,rolebindings,pvc,pods \
   -n tcc -l app.kubernetes.io/instance=demo
 cat <<MSG
 
