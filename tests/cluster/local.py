@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -104,6 +105,9 @@ class LocalCluster:
     def up(self, timeout: float = 120) -> None:
         if self.running():
             raise RuntimeError(f"a cluster is already running from {self.state_dir}")
+        # Every start is a new cluster: a previous run's store and keys would clash.
+        for stale in ("etcd", "pki", "apiserver-certs", "logs"):
+            shutil.rmtree(self.state_dir / stale, ignore_errors=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         pki.create(self.pki_dir)
