@@ -83,3 +83,13 @@ def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) ->
     if actual is None:
         return True
     return not is_subset(stamped, actual)
+
+
+def trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What the operator keeps in memory of a live child: never managedFields (large,
+    unused), and of a Pod only its metadata (status reads Patroni's labels and
+    annotations; pods are observed, never applied)."""
+    metadata = {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}
+    if obj.get("kind") == "Pod":
+        return {"apiVersion": obj.get("apiVersion"), "kind": "Pod", "metadata": metadata}
+    return {**obj, "metadata": metadata}

@@ -11,6 +11,7 @@ from typing import Any
 
 import kopf
 
+from .. import drift
 from ..kube import CHILD_RESOURCES, Resource
 from ..models.tcclog import KIND
 from ..render import MANAGED_BY_SELECTOR
@@ -24,16 +25,9 @@ def index_id(resource: Resource) -> str:
     return f"children_{resource.plural}"
 
 
-def _trimmed(body: kopf.Body) -> dict[str, Any]:
-    """The child without managedFields: they are large and we never read them."""
-    obj = dict(body)
-    obj["metadata"] = {k: v for k, v in body["metadata"].items() if k != "managedFields"}
-    return obj
-
-
 def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
                  **_: Any) -> dict[tuple[str, str], Any]:
-    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): _trimmed(body)}
+    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.trimmed(body)}
 
 
 def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:

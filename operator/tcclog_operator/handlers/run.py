@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import kopf
 
-from .. import metrics
+from .. import drift, metrics
 from ..kube import CHILD_RESOURCES
 from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, merge_observed, reconcile
 
@@ -67,7 +67,8 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
 
 def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> None:
     uid = body["metadata"]["uid"]
-    memo.applied[uid].update(outcome.applied_objects)
+    memo.applied[uid].update({key: drift.trimmed(obj)
+                              for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status
     target = kopf.Body(cast(kopf.RawBody, dict(body)))

@@ -6,6 +6,7 @@ from typing import Any
 
 import kopf
 
+from .. import drift
 from ..models.tcclog import GROUP, PLURAL, VERSION
 from ..settings import OperatorSettings
 from .run import run_reconcile
@@ -19,7 +20,7 @@ TCCLOGS = (GROUP, VERSION, PLURAL)
 def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
             **_: Any) -> dict[tuple[str, str], Any]:
     """TccLog bodies by (namespace, name), so child events can find their owner."""
-    return {(namespace or "", name): dict(body)}
+    return {(namespace or "", name): drift.trimmed(body)}
 
 
 @kopf.on.resume(*TCCLOGS)

@@ -105,3 +105,15 @@ def test_items_merged_by_name_match_by_name_and_tolerate_foreign_items() -> None
     assert not drift.needs_apply(stamped, live)
     containers[1]["image"] = "evil/miner:1"
     assert drift.needs_apply(stamped, live)
+
+
+def test_trimmed_drops_managed_fields_and_keeps_only_pod_metadata() -> None:
+    live = _live(drift.stamp(DEPLOYMENT))
+    live["metadata"]["managedFields"] = [{"manager": "x"}]
+    kept = drift.trimmed(live)
+    assert "managedFields" not in kept["metadata"]
+    assert kept["spec"] == live["spec"] and kept["status"] == live["status"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": []}, "status": {},
+           "metadata": {"name": "p", "labels": {"role": "primary"}, "managedFields": []}}
+    assert drift.trimmed(pod) == {"apiVersion": "v1", "kind": "Pod",
+                                  "metadata": {"name": "p", "labels": {"role": "primary"}}}
