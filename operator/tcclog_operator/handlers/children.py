@@ -14,10 +14,9 @@ import kopf
 from .. import drift
 from ..kube import CHILD_RESOURCES, Resource
 from ..models.tcclog import KIND
-from ..render import MANAGED_BY_SELECTOR
+from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR
 from .run import run_reconcile
 
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 _MANAGED_BY = dict([MANAGED_BY_SELECTOR.split("=", 1)])
 
 

@@ -17,6 +17,8 @@ PART_OF = "tcclog"
 MANAGED_BY = "tcclog-operator"
 #: Label selector matching every child of every TccLog (what the operator watches).
 MANAGED_BY_SELECTOR = f"app.kubernetes.io/managed-by={MANAGED_BY}"
+#: Label naming the TccLog a child belongs to (the operator indexes children by it).
+INSTANCE_LABEL = "app.kubernetes.io/instance"
 #: Annotation on pod templates: hash of the configuration the pods read, so a change rolls them.
 CONFIG_HASH_ANNOTATION = "tcclog.com/config-hash"
 #: Sentinel "master set" name; the Redis component and the app's settings must agree.
@@ -145,7 +147,7 @@ def selector_labels(tcclog: TccLog, component: str) -> dict[str, str]:
     """Labels that select a component's pods. Never changes for a given object."""
     return {
         "app.kubernetes.io/name": PART_OF,
-        "app.kubernetes.io/instance": tcclog.metadata.name,
+        INSTANCE_LABEL: tcclog.metadata.name,
         "app.kubernetes.io/component": component,
     }
 
