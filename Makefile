@@ -37,6 +37,10 @@ test-integration: venv
 test-e2e: venv k8s-bin
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+crds: venv                ## regenerate crds/ from the pydantic models
+	$(VENV)/bin/tcclog-operator crd --kind TccLog > crds/tcclog.com_tcclogs.yaml
+	$(VENV)/bin/tcclog-operator crd --kind TccLogBackup > crds/tcclog.com_tcclogbackups.yaml
+
 lint: venv
 	$(VENV)/bin/ruff check operator app tests
 	$(VENV)/bin/mypy

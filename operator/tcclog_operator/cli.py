@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from .models import KIND, TccLog
-from .models.crd import crd_yaml
+from .models.crd import CRDS, crd_yaml
 from .render import RenderSettings, fill_secret_values, render, required_secrets
 from .settings import OperatorSettings
 
@@ -94,7 +94,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_crd(args: argparse.Namespace) -> int:
-    sys.stdout.write(crd_yaml())
+    definition = next(d for d in CRDS if d.kind.lower() == args.kind.lower())
+    sys.stdout.write(crd_yaml(definition))
     return 0
 
 
@@ -142,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rend.set_defaults(func=_cmd_render)
 
-    crd = commands.add_parser("crd", help="print the TccLog CustomResourceDefinition")
+    crd = commands.add_parser("crd", help="print a CustomResourceDefinition (default TccLog)")
+    crd.add_argument("--kind", default="TccLog", choices=[d.kind for d in CRDS],
+                     type=lambda kind: next((d.kind for d in CRDS if d.kind.lower() ==
+                                             kind.lower()), kind))
     crd.set_defaults(func=_cmd_crd)
     return parser
 

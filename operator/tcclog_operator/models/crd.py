@@ -1,4 +1,4 @@
-"""Generate the TccLog CustomResourceDefinition from the pydantic models.
+"""Generate the CustomResourceDefinitions (TccLog, TccLogBackup) from the pydantic models.
 
 Pydantic writes JSON Schema; a CRD needs a *structural* OpenAPI v3 schema. The
 differences this module bridges:
@@ -14,12 +14,13 @@ differences this module bridges:
 - quantities are `x-kubernetes-int-or-string` (YAML `cpu: 1` is an int);
 - no defaults under status: only the operator writes it.
 
-`tcclog-operator crd > crds/tcclog.com_tcclogs.yaml` writes the result;
-tests/unit/op/test_crd.py fails when the committed file is stale.
+`tcclog-operator crd [--kind TccLogBackup] > crds/<file>` writes the result (`make crds`
+writes both); tests/unit/op/test_crd.py fails when a committed file is stale.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -40,22 +41,35 @@ from .tcclog import (
     SINGULAR,
     VERSION,
 )
+from .tcclogbackup import (
+    BACKUP_KIND,
+    BACKUP_MAX_NAME_LENGTH,
+    BACKUP_PLURAL,
+    BACKUP_SHORT_NAMES,
+    BACKUP_SINGULAR,
+    TccLogBackupSpec,
+    TccLogBackupStatus,
+)
 
 # JSON Schema keywords that have no place (or no meaning) in a CRD schema.
 _DROPPED_KEYS = ("title", "$defs")
 
-NAME_RULES: tuple[JsonDict, ...] = (
-    cel(
-        f"size(self.metadata.name) <= {MAX_NAME_LENGTH}",
-        f"metadata.name must be at most {MAX_NAME_LENGTH} characters "
-        "(names of child objects are derived from it)",
-    ),
-    cel(
-        "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
-        "metadata.name must start with a lowercase letter and contain only lowercase "
-        "letters, digits and '-' (it prefixes Service names)",
-    ),
-)
+
+
+def name_rules(max_length: int) -> tuple[JsonDict, ...]:
+    return (
+        cel(
+            f"size(self.metadata.name) <= {max_length}",
+            f"metadata.name must be at most {max_length} characters "
+            "(names of child objects are derived from it)",
+        ),
+        cel(
+            "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+            "metadata.name must start with a lowercase letter and contain only lowercase "
+            "letters, digits and '-' (it prefixes Service names)",
+        ),
+    )
+
 
 _READY = '.status.conditions[?(@.type=="Ready")]'
 PRINTER_COLUMNS = (
@@ -170,31 +184,93 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return _structural(raw, raw.get("$defs", {}))
 
 
-def openapi_schema() -> dict[str, Any]:
-    """`openAPIV3Schema` of the TccLog CRD version."""
+@dataclass(frozen=True)
+class CrdDefinition:
+    """Everything that differs between our CRDs."""
+
+    kind: str
+    plural: str
+    singular: str
+    short_names: tuple[str, ...]
+    description: str
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    printer_columns: tuple[dict[str, Any], ...]
+    max_name_length: int
+
+    @property
+    def file_name(self) -> str:
+        """Where the generated YAML is committed, under crds/."""
+        return f"{GROUP}_{self.plural}.yaml"
+
+
+TCCLOG_CRD = CrdDefinition(
+    kind=KIND,
+    plural=PLURAL,
+    singular=SINGULAR,
+    short_names=SHORT_NAMES,
+    description="TccLog runs one complete TCC Log installation: the API server, "
+    "PostgreSQL (Patroni), Redis with Sentinel, backups to S3 and Prometheus alerts.",
+    spec=TccLogSpec,
+    status=TccLogStatus,
+    printer_columns=PRINTER_COLUMNS,
+    max_name_length=MAX_NAME_LENGTH,
+)
+
+TCCLOGBACKUP_CRD = CrdDefinition(
+    kind=BACKUP_KIND,
+    plural=BACKUP_PLURAL,
+    singular=BACKUP_SINGULAR,
+    short_names=BACKUP_SHORT_NAMES,
+    description="TccLogBackup runs one backup of a TccLog's database now (a Job) and "
+    "reports its phase, timing, size and location.",
+    spec=TccLogBackupSpec,
+    status=TccLogBackupStatus,
+    printer_columns=(
+        {"name": "TccLog", "type": "string", "jsonPath": ".spec.tcclogRef.name",
+         "description": "The TccLog backed up."},
+        {"name": "Method", "type": "string", "jsonPath": ".spec.method",
+         "description": "full, diff, incr or logical."},
+        {"name": "Phase", "type": "string", "jsonPath": ".status.phase",
+         "description": "Pending, Running, Succeeded or Failed."},
+        {"name": "Size", "type": "integer", "jsonPath": ".status.sizeBytes",
+         "description": "Bytes stored."},
+        {"name": "Completed", "type": "date", "jsonPath": ".status.completionTime",
+         "description": "When the backup finished."},
+        {"name": "Location", "type": "string", "jsonPath": ".status.location", "priority": 1,
+         "description": "Where the backup is."},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ),
+    max_name_length=BACKUP_MAX_NAME_LENGTH,
+)
+
+CRDS: tuple[CrdDefinition, ...] = (TCCLOG_CRD, TCCLOGBACKUP_CRD)
+
+
+def openapi_schema(definition: CrdDefinition = TCCLOG_CRD) -> dict[str, Any]:
+    """`openAPIV3Schema` of one CRD version."""
     return {
         "type": "object",
-        "description": "TccLog runs one complete TCC Log installation: the API server, "
-        "PostgreSQL (Patroni), Redis with Sentinel, backups to S3 and Prometheus alerts.",
+        "description": definition.description,
         "required": ["spec"],
         "properties": {
             "apiVersion": {"type": "string", "description": "APIVersion of this object."},
             "kind": {"type": "string", "description": "Kind of this object."},
             "metadata": {"type": "object"},
-            "spec": model_schema(TccLogSpec),
-            "status": _strip_defaults(model_schema(TccLogStatus)),
+            "spec": model_schema(definition.spec),
+            "status": _strip_defaults(model_schema(definition.status)),
         },
-        "x-kubernetes-validations": list(NAME_RULES),
+        "x-kubernetes-validations": list(name_rules(definition.max_name_length)),
     }
 
 
-def custom_resource_definition() -> dict[str, Any]:
+def custom_resource_definition(definition: CrdDefinition = TCCLOG_CRD) -> dict[str, Any]:
     """The whole CRD object."""
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": f"{PLURAL}.{GROUP}",
+            "name": f"{definition.plural}.{GROUP}",
             "labels": {
                 "app.kubernetes.io/name": "tcclog-operator",
                 "app.kubernetes.io/part-of": "tcclog",
@@ -204,11 +280,11 @@ def custom_resource_definition() -> dict[str, Any]:
             "group": GROUP,
             "scope": "Namespaced",
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": SINGULAR,
-                "shortNames": list(SHORT_NAMES),
+                "kind": definition.kind,
+                "listKind": f"{definition.kind}List",
+                "plural": definition.plural,
+                "singular": definition.singular,
+                "shortNames": list(definition.short_names),
                 "categories": list(CATEGORIES),
             },
             "versions": [
@@ -217,19 +293,19 @@ def custom_resource_definition() -> dict[str, Any]:
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
-                    "schema": {"openAPIV3Schema": openapi_schema()},
+                    "additionalPrinterColumns": [dict(c) for c in definition.printer_columns],
+                    "schema": {"openAPIV3Schema": openapi_schema(definition)},
                 }
             ],
         },
     }
 
 
-def crd_yaml() -> str:
-    """The CRD as the YAML committed in crds/ (deterministic: same models, same bytes)."""
+def crd_yaml(definition: CrdDefinition = TCCLOG_CRD) -> str:
+    """One CRD as the YAML committed in crds/ (deterministic: same models, same bytes)."""
     header = (
         "# Generated by `tcclog-operator crd` from operator/tcclog_operator/models. Do not edit.\n"
     )
     return header + yaml.safe_dump(
-        custom_resource_definition(), sort_keys=False, width=100, allow_unicode=True
+        custom_resource_definition(definition), sort_keys=False, width=100, allow_unicode=True
     )

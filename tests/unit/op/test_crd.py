@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import yaml
 
 from tcclog_operator.models import TccLogSpec
-from tcclog_operator.models.crd import crd_yaml, custom_resource_definition
+from tcclog_operator.models.crd import (
+    CRDS,
+    TCCLOGBACKUP_CRD,
+    CrdDefinition,
+    crd_yaml,
+    custom_resource_definition,
+)
 
 from .conftest import REPO
 
-CRD_FILE = REPO / "crds" / "tcclog.com_tcclogs.yaml"
 FORBIDDEN_KEYWORDS = ("$ref", "anyOf", "oneOf", "allOf", "not", "$defs", "title")
 
 
@@ -35,11 +41,27 @@ def walk(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, 
         yield from walk(node["items"], f"{path}[]")
 
 
-def test_committed_crd_is_current() -> None:
-    assert CRD_FILE.read_text() == crd_yaml(), (
-        "crds/tcclog.com_tcclogs.yaml is stale: run "
-        "`tcclog-operator crd > crds/tcclog.com_tcclogs.yaml`"
+@pytest.mark.parametrize("definition", CRDS, ids=lambda d: d.kind)
+def test_committed_crds_are_current(definition: CrdDefinition) -> None:
+    committed = REPO / "crds" / definition.file_name
+    assert committed.read_text() == crd_yaml(definition), (
+        f"crds/{definition.file_name} is stale: run `make crds`"
     )
+    kustomization = yaml.safe_load((REPO / "crds" / "kustomization.yaml").read_text())
+    assert definition.file_name in kustomization["resources"]
+
+
+def test_backup_crd_is_structural_with_an_immutable_spec() -> None:
+    crd = custom_resource_definition(TCCLOGBACKUP_CRD)
+    root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for path, node in walk(root):
+        assert not set(node) & set(FORBIDDEN_KEYWORDS), path
+    spec = root["properties"]["spec"]
+    assert {"rule": "self == oldSelf",
+            "message": "spec is immutable: create a new TccLogBackup instead"} in (
+        spec["x-kubernetes-validations"])
+    assert spec["properties"]["method"]["enum"] == ["full", "diff", "incr", "logical"]
+    assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
 
 
 def test_names_and_scope() -> None:
