@@ -49,6 +49,8 @@ PATRONI_MANAGED_PARAMETERS = (
     "wal_log_hints",
     "archive_command",
     "restore_command",
+    "archive_mode",
+    "archive_timeout",
 )
 
 
@@ -146,10 +148,27 @@ class Redis(ApiModel):
 class BackupRetention(ApiModel):
     """How many backups are kept in S3."""
 
-    full_backups: int = Field(7, ge=1, le=365, description="Full pgBackRest backups kept.")
+    full_backups: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="Full pgBackRest backups kept (repo1-retention-full). WAL older than the "
+        "oldest kept full backup expires with it: this bounds how far back PITR reaches.",
+    )
+    differential_backups: int = Field(
+        8,
+        ge=1,
+        le=365,
+        description="Differential pgBackRest backups kept (repo1-retention-diff); 8 is two "
+        "days of the default 6-hourly schedule.",
+    )
     logical_dumps: int = Field(7, ge=1, le=365, description="Logical pg_dump archives kept.")
 
 
+CRON_PATTERN = (
+    "^(@(yearly|annually|monthly|weekly|daily|hourly)|"
+    "[0-9A-Za-z*/,?-]+( +[0-9A-Za-z*/,?-]+){4})$"
+)
 _HTTP_URL = "isURL(self) && url(self).getScheme() in ['http', 'https']"
 
 
@@ -207,9 +226,56 @@ class Backup(ApiModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 cel(
-                    "self.matches('^(@(yearly|annually|monthly|weekly|daily|hourly)|"
-                    "[0-9A-Za-z*/,?-]+( +[0-9A-Za-z*/,?-]+){4})$')",
+                    f"self.matches('{CRON_PATTERN}')",
                     "backup.schedule must be a cron expression with 5 fields, e.g. '0 3 * * *'",
+                )
+            ]
+        },
+    )
+    differential_schedule: str = Field(
+        "30 */6 * * *",
+        min_length=1,
+        max_length=64,
+        description='Cron schedule of the differential pgBackRest backup (changes since the '
+        'last full one), e.g. "30 */6 * * *" (every 6 hours at :30).',
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.matches('{CRON_PATTERN}')",
+                    "backup.differentialSchedule must be a cron expression with 5 fields, "
+                    "e.g. '30 */6 * * *'",
+                )
+            ]
+        },
+    )
+    logical_schedule: str = Field(
+        "0 4 * * *",
+        min_length=1,
+        max_length=64,
+        description='Cron schedule of the logical pg_dump (app image, `tcclog backup`), '
+        'e.g. "0 4 * * *" (04:00 daily, after the full backup).',
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.matches('{CRON_PATTERN}')",
+                    "backup.logicalSchedule must be a cron expression with 5 fields, "
+                    "e.g. '0 4 * * *'",
+                )
+            ]
+        },
+    )
+    verify_schedule: str = Field(
+        "0 5 * * 0",
+        min_length=1,
+        max_length=64,
+        description='Cron schedule of `pgbackrest verify` (checks every backup and WAL '
+        'file in the repository), e.g. "0 5 * * 0" (Sundays 05:00).',
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.matches('{CRON_PATTERN}')",
+                    "backup.verifySchedule must be a cron expression with 5 fields, "
+                    "e.g. '0 5 * * 0'",
                 )
             ]
         },

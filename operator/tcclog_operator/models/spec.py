@@ -12,7 +12,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from .backend import Ai, Autoscaling, Backend, BackendResources, Ingress, PodDisruptionBudget
-from .common import ApiModel, cel
+from .bootstrap import BOOTSTRAP_IMMUTABLE, Bootstrap, Recovery, RecoverySource
+from .common import ApiModel, cel, validated
 from .data import (
     S3,
     Backup,
@@ -30,6 +31,8 @@ VERSION_PATTERN = r"^v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$"  # no backsl
 
 class TccLogSpec(ApiModel):
     """Desired state of one TCC Log installation."""
+
+    model_config = validated(BOOTSTRAP_IMMUTABLE)
 
     version: str = Field(
         min_length=1,
@@ -69,6 +72,11 @@ class TccLogSpec(ApiModel):
         description="Scheduled backups to S3-compatible storage: pgBackRest "
         "(physical, with WAL archiving) plus a logical pg_dump. Leave out for none.",
     )
+    bootstrap: Bootstrap | None = Field(
+        None,
+        description="How the database is created: leave out for an empty one, or recover "
+        "it from another cluster's pgBackRest backups (point in time). Immutable.",
+    )
     monitoring: Monitoring = Field(
         default_factory=Monitoring,
         description="PrometheusRule and ServiceMonitor/PodMonitor, created only when "
@@ -84,12 +92,15 @@ __all__ = [
     "BackendResources",
     "Backup",
     "BackupRetention",
+    "Bootstrap",
     "Ingress",
     "Monitoring",
     "PodDisruptionBudget",
     "Postgres",
     "PostgresResources",
     "PostgresStorage",
+    "Recovery",
+    "RecoverySource",
     "Redis",
     "RedisResources",
     "TccLogSpec",

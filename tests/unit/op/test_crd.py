@@ -144,6 +144,7 @@ def test_transition_rules_use_old_self() -> None:
     assert {r["message"] for r in transition} == {
         "postgres.storage.storageClassName is immutable",
         "postgres.storage.size cannot be decreased",
+        "bootstrap is immutable: it only takes effect when the cluster is created",
     }
 
 
