@@ -27,6 +27,10 @@ SENTINEL_PORT = 26379
 REDIS_PORT = 6379
 POSTGRES_PORT = 5432
 PATRONI_PORT = 8008
+#: `pgbackrest server` (TLS) sidecar of each PostgreSQL pod; the backup jobs connect to it.
+PGBACKREST_PORT = 8432
+#: Common name of the backup jobs' client certificate (tls-server-auth on the pods).
+PGBACKREST_CLIENT_CN = "tcclog-backup"
 DATABASE_NAME = "tcclog"
 DATABASE_USER = "tcclog"
 #: Login role for read-only access (password: readonly-password in the credentials Secret).
@@ -51,6 +55,10 @@ class RenderSettings:
     postgres_image_repository: str = "ghcr.io/tcclog/tcclog-postgres"
     #: The official Redis image (redis-server, redis-sentinel and redis-cli).
     redis_image: str = "docker.io/library/redis:7.4"
+    #: Sidecar in every PostgreSQL pod (the metrics the alerts read: pg_up, replication, archiver).
+    postgres_exporter_image: str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1"
+    #: Sidecar in every Redis pod (redis_up, role, connected replicas).
+    redis_exporter_image: str = "docker.io/oliver006/redis_exporter:v1.89.0"
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,27 @@ class ChildNames:
 
     @property
     def backup(self) -> str:
+        """ConfigMap (repository-host pgbackrest.conf + backup script) and ServiceAccount."""
         return f"{self.instance}-backup"
+
+    def backup_cronjob(self, method: str) -> str:
+        """`<name>-backup-full`, `-diff`, `-logical`, `-verify`."""
+        return f"{self.instance}-backup-{method}"
+
+    @property
+    def pgbackrest_config(self) -> str:
+        """ConfigMap with the database pods' pgbackrest.conf (and the recovery script)."""
+        return f"{self.instance}-pgbackrest"
+
+    @property
+    def pgbackrest_tls(self) -> str:
+        """Generated Secret: CA, the pods' server certificate, the backup jobs' client one."""
+        return f"{self.instance}-pgbackrest-tls"
+
+    @property
+    def stanza(self) -> str:
+        """pgBackRest stanza of this cluster: the TccLog's name."""
+        return self.instance
 
 
 def names(tcclog: TccLog) -> ChildNames:
