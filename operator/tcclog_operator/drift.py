@@ -87,9 +87,12 @@ def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) ->
 
 def trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
     """What the operator keeps in memory of a live child: never managedFields (large,
-    unused), and of a Pod only its metadata (status reads Patroni's labels and
-    annotations; pods are observed, never applied)."""
+    unused); of a Pod only its metadata (status reads Patroni's labels and annotations)
+    and of a Job its metadata and status (BackupHealthy): both are observed, never applied."""
     metadata = {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}
     if obj.get("kind") == "Pod":
         return {"apiVersion": obj.get("apiVersion"), "kind": "Pod", "metadata": metadata}
+    if obj.get("kind") == "Job":
+        return {"apiVersion": obj.get("apiVersion"), "kind": "Job", "metadata": metadata,
+                "status": obj.get("status") or {}}
     return {**obj, "metadata": metadata}

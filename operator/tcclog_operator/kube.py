@@ -17,6 +17,7 @@ from kubernetes.client.rest import ApiException
 
 from . import metrics
 from .models.tcclog import GROUP, PLURAL, VERSION
+from .models.tcclogbackup import BACKUP_KIND, BACKUP_PLURAL
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Resource:
         return f"{path}/{name}" if name else path
 
 
+MONITORING_GROUP, MONITORING_VERSION = "monitoring.coreos.com", "v1"
+
 # Every kind render may produce. One list drives applying, pruning, the kopf watches
 # (indexes) and, by a test, the ClusterRole in deploy/.
 CHILD_RESOURCES: tuple[Resource, ...] = (
@@ -53,12 +56,22 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+    Resource("batch", "v1", "cronjobs", "CronJob"),
+    # Only where the Prometheus Operator CRDs exist; kopf starts these watches when they appear.
+    Resource(MONITORING_GROUP, MONITORING_VERSION, "prometheusrules", "PrometheusRule"),
+    Resource(MONITORING_GROUP, MONITORING_VERSION, "servicemonitors", "ServiceMonitor"),
+    Resource(MONITORING_GROUP, MONITORING_VERSION, "podmonitors", "PodMonitor"),
     # Watched, never rendered or pruned (owned by StatefulSets, not by the TccLog): the
     # Patroni members' role labels and status annotations feed status.postgres.
     Resource("", "v1", "pods", "Pod"),
+    # Watched: backup Jobs (owned by the backup CronJobs or by a TccLogBackup, which
+    # creates its Job itself) feed BackupHealthy and TccLogBackup status.
+    Resource("batch", "v1", "jobs", "Job"),
 )
 BY_KIND: dict[str, Resource] = {resource.kind: resource for resource in CHILD_RESOURCES}
 TCCLOG = Resource(GROUP, VERSION, PLURAL, "TccLog")
+TCCLOGBACKUP = Resource(GROUP, VERSION, BACKUP_PLURAL, BACKUP_KIND)
+OUR_KINDS = {TCCLOG.kind: TCCLOG, TCCLOGBACKUP.kind: TCCLOGBACKUP}
 REQUEST_TIMEOUT_SECONDS = 30
 
 
@@ -108,21 +121,37 @@ class Kube:
             if exc.status != 404:
                 raise
 
-    def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-        """Merge-patch the TccLog's status subresource (never its spec)."""
-        metrics.API_WRITES.labels(verb="patch-status", kind="TccLog").inc()
-        self._call("PATCH", TCCLOG.path(namespace, name) + "/status",
+    def patch_status(self, namespace: str, name: str, status: Mapping[str, Any],
+                     kind: str = TCCLOG.kind) -> None:
+        """Merge-patch the status subresource of a TccLog or TccLogBackup (never spec)."""
+        metrics.API_WRITES.labels(verb="patch-status", kind=kind).inc()
+        self._call("PATCH", OUR_KINDS[kind].path(namespace, name) + "/status",
                    body={"status": dict(status)},
                    content_type="application/merge-patch+json")
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            resource = TCCLOG if kind == TCCLOG.kind else BY_KIND[kind]
+            resource = OUR_KINDS.get(kind) or BY_KIND[kind]
             return self._call("GET", resource.path(namespace, name))
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
+
+    def list(self, kind: str, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+        answer = self._call("GET", BY_KIND[kind].path(namespace),
+                            query=[("labelSelector", label_selector)])
+        return list(answer.get("items") or [])
+
+    def api_available(self, group: str, version: str, plural: str) -> bool:
+        """Whether the API server serves `plural` in group/version (discovery; 404: no)."""
+        try:
+            answer = self._call("GET", f"/apis/{group}/{version}")
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return any(r.get("name") == plural for r in answer.get("resources") or [])
 
 
 def api_client_from_environment() -> client.ApiClient:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RECONCILES = Counter(
@@ -17,3 +22,42 @@ API_WRITES = Counter(
     ["verb", "kind"],
 )
 MANAGED_TCCLOGS = Gauge("tcclog_operator_managed_tcclogs", "TccLog objects currently known.")
+
+# Per TccLog, from the status the operator computed: what the alert rules in
+# render/monitoring.py watch even when no exporter runs (e.g. KWOK pods, exporter down).
+_PER_TCCLOG = ["namespace", "tcclog"]
+BACKUP_LAST_SUCCESS = Gauge(
+    "tcclog_operator_backup_last_success_timestamp_seconds",
+    "Unix time of the TccLog's last successful backup (status.lastSuccessfulBackup).",
+    _PER_TCCLOG,
+)
+POSTGRES_PRIMARY_PRESENT = Gauge(
+    "tcclog_operator_postgres_primary_present",
+    "1 when Patroni has labelled a primary pod, else 0.", _PER_TCCLOG,
+)
+REDIS_MASTER_PRESENT = Gauge(
+    "tcclog_operator_redis_master_present",
+    "1 when Sentinel reports a Redis master, else 0.", _PER_TCCLOG,
+)
+
+
+def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None:
+    """Export the parts of a TccLog's status that alerts need."""
+    if not status:
+        return
+    components = status.get("components") or {}
+    POSTGRES_PRIMARY_PRESENT.labels(namespace, name).set(
+        1 if (components.get("postgres") or {}).get("primary") else 0)
+    REDIS_MASTER_PRESENT.labels(namespace, name).set(
+        1 if (components.get("redis") or {}).get("master") else 0)
+    last = status.get("lastSuccessfulBackup")
+    if last:
+        when = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        BACKUP_LAST_SUCCESS.labels(namespace, name).set(when.timestamp())
+
+
+def forget(namespace: str, name: str) -> None:
+    """A deleted TccLog leaves no stale series behind."""
+    for gauge in (BACKUP_LAST_SUCCESS, POSTGRES_PRIMARY_PRESENT, REDIS_MASTER_PRESENT):
+        with contextlib.suppress(KeyError):
+            gauge.remove(namespace, name)

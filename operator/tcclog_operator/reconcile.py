@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes.client.rest import ApiException
 
-from . import drift, status, status_data
+from . import drift, status, status_data, status_ops
 from .kube import BY_KIND, Kube
 from .models import TccLog
 from .render import (
@@ -126,10 +126,15 @@ def reconcile(
             outcome.events.append(Event(status.EVENT_CHILD_PRUNED,
                                         f"Deleted {key[0]} {key[1]}: no longer rendered"))
 
+    backup, last_successful_backup = status_ops.backup_health(tcclog, live)
+    monitoring = status_ops.monitoring_health(
+        tcclog, prometheus_crds_present=prometheus_crds_present)
     observed = status.ObservedChildren(
         deployment=live.get(("Deployment", child_names.backend)),
         hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
         extra=status_data.data_tier_health(tcclog, live),
+        side=tuple(side for side in (backup, monitoring) if side is not None),
+        last_successful_backup=last_successful_backup,
     )
     new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
                                        apply_error=apply_error)
@@ -146,7 +151,8 @@ def reconcile(
         outcome.events.extend(Event(reason, message, warning=kind == "Warning")
                               for kind, reason, message in
                               [*status.transition_events(tcclog.status, new_status),
-                               *status_data.data_tier_events(tcclog.status, new_status)])
+                               *status_data.data_tier_events(tcclog.status, new_status),
+                               *status_ops.side_events(tcclog.status, new_status)])
     if apply_error:
         raise ApplyFailed(apply_error, outcome)
     return outcome

@@ -36,6 +36,10 @@ class OperatorSettings(BaseSettings):
     resync_interval_seconds: float = Field(
         60.0, gt=0, description="How often a timer folds child status back and repairs drift."
     )
+    discovery_interval_seconds: float = Field(
+        30.0, gt=0, description="How long the answer to 'are the Prometheus Operator CRDs "
+        "installed?' is reused before asking the API server again.",
+    )
     peering_name: str = Field(
         "tcclog-operator", min_length=1, description="kopf peering object shared by replicas."
     )

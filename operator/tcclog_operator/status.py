@@ -51,6 +51,7 @@ EVENT_DEGRADED = "Degraded"
 EVENT_RECOVERED = "Recovered"
 
 State = Literal["ready", "progressing", "degraded"]
+ConditionStatus = Literal["True", "False", "Unknown"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,18 @@ class ComponentHealth:
 
 
 @dataclass(frozen=True)
+class SideHealth:
+    """A component reported by its own condition that does not count toward Ready:
+    a failed backup or missing Prometheus CRDs need attention, yet the app serves."""
+
+    name: str  # key in status.components
+    condition: str  # condition type, e.g. BackupHealthy
+    status: ConditionStatus
+    reason: str
+    component: ComponentStatus
+
+
+@dataclass(frozen=True)
 class ObservedChildren:
     """What the reconcile read back. Objects are full API dicts; None means not found."""
 
@@ -70,6 +83,9 @@ class ObservedChildren:
     hpa: Mapping[str, Any] | None = None
     #: Health of components evaluated elsewhere (postgres, redis, ... in later issues).
     extra: tuple[ComponentHealth, ...] = field(default_factory=tuple)
+    #: Components with their own condition (backup, monitoring), outside Ready.
+    side: tuple[SideHealth, ...] = field(default_factory=tuple)
+    last_successful_backup: str | None = None
 
 
 def _conditions(obj: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
@@ -157,14 +173,14 @@ def backend_health(
 
 def _condition(
     kind: str,
-    true: bool,
+    true: bool | ConditionStatus,
     reason: str,
     message: str,
     generation: int | None,
     previous: Mapping[str, Condition],
     now: str,
 ) -> Condition:
-    status = "True" if true else "False"
+    status: ConditionStatus = true if isinstance(true, str) else ("True" if true else "False")
     old = previous.get(kind)
     since = old.last_transition_time if old is not None and old.status == status else now
     return Condition(
@@ -231,12 +247,16 @@ def compute_status(
         _condition(
             DEGRADED, is_degraded, degraded_reason, degraded_msg, generation, previous, stamp
         ),
+        *(_condition(side.condition, side.status, side.reason, side.component.message,
+                     generation, previous, stamp) for side in observed.side),
     ]
     return TccLogStatus(
         observed_generation=generation,
         conditions=conditions,
-        components=Components(**{h.name: h.status for h in healths}),
+        components=Components(**{h.name: h.status for h in healths},
+                              **{side.name: side.component for side in observed.side}),
         endpoints=endpoints,
+        last_successful_backup=observed.last_successful_backup,
     )
 
 

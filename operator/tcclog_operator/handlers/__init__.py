@@ -1,3 +1,3 @@
 """Kopf registration point: importing this package registers every handler."""
 
-from . import children, startup, tcclog  # noqa: F401 - imported for their decorators
+from . import backups, children, startup, tcclog  # noqa: F401 - imported for their decorators

@@ -14,7 +14,9 @@ import kopf
 from .. import drift
 from ..kube import CHILD_RESOURCES, Resource
 from ..models.tcclog import KIND
-from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR
+from ..models.tcclogbackup import BACKUP_KIND
+from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR, ROLE_LABEL
+from .backups import converge_request_of_job
 from .run import run_reconcile
 
 _MANAGED_BY = dict([MANAGED_BY_SELECTOR.split("=", 1)])
@@ -29,13 +31,52 @@ def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
     return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.trimmed(body)}
 
 
+def observed_signature(body: kopf.Body) -> tuple[Any, ...] | None:
+    """What of a Pod or Job matters to a TccLog's status; None for the kinds we apply.
+
+    Patroni rewrites its pods' status annotation every few seconds; reconciling on each
+    would burn CPU for nothing. Only a role change (failover) or a Job finishing does.
+    """
+    if body["kind"] == "Pod":
+        return ((body["metadata"].get("labels") or {}).get(ROLE_LABEL),)
+    if body["kind"] == "Job":
+        return tuple(sorted(c.get("type", "") for c in
+                            (body.get("status") or {}).get("conditions") or []
+                            if c.get("status") == "True"))
+    return None
+
+
+def _observed_changed(body: kopf.Body, memo: Any, event_type: str | None) -> bool:
+    uid = body["metadata"]["uid"]
+    if event_type == "DELETED":
+        memo.observed.pop(uid, None)
+        return False
+    # First sight (operator start, a new pod) is no change: the resume handler and the
+    # StatefulSet's own events already reconcile then.
+    signature = observed_signature(body)
+    changed = uid in memo.observed and memo.observed[uid] != signature
+    memo.observed[uid] = signature
+    return changed
+
+
 def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:
     tcclogs: kopf.Index[tuple[str, str], Any] = kwargs["tcclogs"]
-    owner = next((ref for ref in body["metadata"].get("ownerReferences", [])
-                  if ref.get("kind") == KIND and ref.get("controller")), None)
+    namespace = body["metadata"]["namespace"]
+    controller: dict[str, Any] = next((ref for ref in body["metadata"].get("ownerReferences", [])
+                       if ref.get("controller")), {})
+    if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND:
+        converge_request_of_job(namespace, controller["name"], memo, logger)
+    if observed_signature(body) is not None:
+        # Pods (of StatefulSets) and Jobs (of CronJobs) reach their TccLog by label.
+        if not _observed_changed(body, memo, kwargs.get("type")):
+            return
+        instance = (body["metadata"].get("labels") or {}).get(INSTANCE_LABEL, "")
+        for tcclog in tcclogs.get((namespace, instance), []):
+            run_reconcile(tcclog, memo, logger, trigger="observed", indexes=kwargs)
+        return
+    owner = controller if controller.get("kind") == KIND else None
     if owner is None:
         return
-    namespace = body["metadata"]["namespace"]
     if kwargs.get("type") == "DELETED":
         # Our memory of the last apply must not hide a deletion from the reconcile.
         memo.applied[owner["uid"]].pop((body["kind"], body["metadata"]["name"]), None)

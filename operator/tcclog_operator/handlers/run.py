@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import kopf
+from kubernetes.client.rest import ApiException
 
 from .. import drift, metrics
-from ..kube import CHILD_RESOURCES
+from ..kube import CHILD_RESOURCES, MONITORING_GROUP, MONITORING_VERSION, Kube
 from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, merge_observed, reconcile
+
+
+class PrometheusProbe:
+    """Whether the Prometheus Operator API is served, asked at most every `interval` s.
+
+    On an error the last answer stands: treating a hiccup as "absent" would make the
+    reconcile prune every PrometheusRule and monitor.
+    """
+
+    def __init__(self, kube: Kube, interval: float) -> None:
+        self._kube, self._interval = kube, interval
+        self._lock = threading.Lock()
+        self._present = False
+        self._checked = float("-inf")
+
+    def present(self) -> bool:
+        with self._lock:
+            if time.monotonic() - self._checked >= self._interval:
+                try:
+                    self._present = self._kube.api_available(
+                        MONITORING_GROUP, MONITORING_VERSION, "prometheusrules")
+                    self._checked = time.monotonic()
+                except (ApiException, OSError):
+                    pass
+            return self._present
 
 
 def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
@@ -46,6 +73,7 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             outcome = reconcile(
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
+                prometheus_crds_present=memo.prometheus.present(),
                 now=datetime.now(UTC),
             )
         except ApplyFailed as failed:
@@ -67,6 +95,8 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
 
 def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> None:
     uid = body["metadata"]["uid"]
+    metrics.observe_status(body["metadata"]["namespace"], body["metadata"]["name"],
+                           outcome.status)
     memo.applied[uid].update({key: drift.trimmed(obj)
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:

@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 from ..kube import CHILD_RESOURCES, Kube, api_client_from_environment
 from ..render import MANAGED_BY_SELECTOR
 from ..settings import OperatorSettings
+from .run import PrometheusProbe
 
 
 @kopf.on.startup()
@@ -23,6 +24,8 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
     memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
+    memo.observed = {}  # Pod/Job uid -> what of it matters to status (children.py)
+    memo.prometheus = PrometheusProbe(memo.kube, operator.discovery_interval_seconds)
 
     # kopf's bookkeeping goes to annotations, never into our status.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="tcclog.com")

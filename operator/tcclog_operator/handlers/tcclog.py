@@ -6,7 +6,7 @@ from typing import Any
 
 import kopf
 
-from .. import drift
+from .. import drift, metrics
 from ..models.tcclog import GROUP, PLURAL, VERSION
 from ..settings import OperatorSettings
 from .run import run_reconcile
@@ -41,6 +41,7 @@ def resync(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) ->
 @kopf.on.delete(*TCCLOGS, optional=True)
 def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     """Children go by garbage collection (owner references); only forget our memory."""
-    uid = body.get("metadata", {}).get("uid")
-    memo.last_status.pop(uid, None)
-    memo.applied.pop(uid, None)
+    metadata = body.get("metadata", {})
+    memo.last_status.pop(metadata.get("uid"), None)
+    memo.applied.pop(metadata.get("uid"), None)
+    metrics.forget(metadata.get("namespace", ""), metadata.get("name", ""))

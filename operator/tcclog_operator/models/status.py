@@ -13,14 +13,17 @@ from pydantic import Field
 
 from .common import ApiModel
 
-ConditionType = Literal["Ready", "Progressing", "Degraded"]
+ConditionType = Literal[
+    "Ready", "Progressing", "Degraded", "BackupHealthy", "MonitoringAvailable"]
 
 
 class Condition(ApiModel):
     """One observation of the TccLog's state, in the metav1.Condition shape."""
 
     type: str = Field(
-        max_length=316, description="Ready (summary), Progressing (work in flight) or Degraded."
+        max_length=316,
+        description="Ready (summary), Progressing (work in flight), Degraded; with backups "
+        "BackupHealthy; with monitoring asked for, MonitoringAvailable.",
     )
     status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
     reason: str = Field(
@@ -53,9 +56,6 @@ class ComponentStatus(ApiModel):
     )
     primary: str | None = Field(None, max_length=253, description="Postgres: current primary pod.")
     master: str | None = Field(None, max_length=253, description="Redis: current master pod.")
-    last_successful_time: str | None = Field(
-        None, description="Backup: when the last backup succeeded (RFC 3339)."
-    )
 
 
 class Components(ApiModel):
@@ -86,10 +86,15 @@ class TccLogStatus(ApiModel):
     conditions: list[Condition] = Field(
         default_factory=list,
         max_length=16,
-        description="Ready, Progressing and Degraded.",
+        description="Ready, Progressing, Degraded, BackupHealthy, MonitoringAvailable.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
     components: Components = Field(
         default_factory=Components, description="Per-component summaries."
     )
     endpoints: Endpoints = Field(default_factory=Endpoints, description="Where to connect.")
+    last_successful_backup: str | None = Field(
+        None,
+        description="When the last scheduled or on-demand backup (pgBackRest or logical) "
+        "succeeded (RFC 3339). Failed backups never move it.",
+    )
