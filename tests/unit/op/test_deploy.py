@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from tcclog_operator.kube import CHILD_RESOURCES
 from tcclog_operator.render import MANAGED_KINDS
 
 from .conftest import REPO
@@ -51,6 +52,17 @@ def test_role_covers_every_rendered_kind() -> None:
         verbs = allowed(group, plural(kind))
         needed = {"get", "list", "watch", "create", "patch", "delete"}
         assert needed <= verbs, f"{kind}: missing {needed - verbs}"
+
+
+def test_role_covers_every_watched_kind() -> None:
+    for resource in CHILD_RESOURCES:
+        assert {"get", "list", "watch"} <= allowed(resource.group, resource.plural), resource
+
+
+def test_role_covers_tcclogbackups_and_their_jobs() -> None:
+    assert {"get", "list", "watch", "patch"} <= allowed("tcclog.com", "tcclogbackups")
+    assert "patch" in allowed("tcclog.com", "tcclogbackups/status")
+    assert {"create", "patch", "get"} <= allowed("batch", "jobs")
 
 
 def test_role_covers_the_tcclog_and_kopf() -> None:
