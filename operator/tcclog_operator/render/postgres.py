@@ -20,6 +20,11 @@ from .credentials import (
     POSTGRES_SUPERUSER_PASSWORD_KEY,
     SecretValues,
 )
+from .exporters import (
+    POSTGRES_EXPORTER_PORT,
+    metrics_service_port,
+    postgres_exporter_container,
+)
 from .meta import (
     CONFIG_HASH_ANNOTATION,
     PATRONI_PORT,
@@ -124,6 +129,7 @@ def headless_service(tcclog: TccLog) -> dict[str, Any]:
                 *_ports(),
                 {"name": "patroni", "port": PATRONI_PORT, "targetPort": "patroni",
                  "protocol": "TCP"},
+                metrics_service_port(POSTGRES_EXPORTER_PORT),
             ],
         },
     }
@@ -243,7 +249,8 @@ def stateful_set(
             "serviceAccountName": child.postgres,
             "automountServiceAccountToken": True,
             "securityContext": pod_security_context(POSTGRES_UID),
-            "containers": [_container(tcclog, settings)],
+            "containers": [_container(tcclog, settings),
+                           postgres_exporter_container(tcclog, settings)],
             "volumes": [
                 {"name": "config", "configMap": {"name": child.patroni_config}},
                 {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..models import TccLog
 from .credentials import REDIS_PASSWORD_KEY, SecretValues
+from .exporters import REDIS_EXPORTER_PORT, metrics_service_port, redis_exporter_container
 from .meta import (
     CONFIG_HASH_ANNOTATION,
     REDIS_MASTER_SET,
@@ -159,7 +160,8 @@ def render_redis(
     objects = [
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": object_meta(tcclog, child.redis, REDIS), "data": data},
-        _service(tcclog, child.redis_headless, REDIS, REDIS_PORT, headless=True),
+        _with_metrics_port(
+            _service(tcclog, child.redis_headless, REDIS, REDIS_PORT, headless=True)),
         _service(tcclog, child.sentinel_headless, SENTINEL, SENTINEL_PORT, headless=True),
         # What clients use: any Sentinel answers where the master is.
         _service(tcclog, child.sentinel, SENTINEL, SENTINEL_PORT, headless=False),
@@ -168,6 +170,11 @@ def render_redis(
     ]
     budgets = [_budget(tcclog, REDIS, spec.replicas), _budget(tcclog, SENTINEL, spec.sentinels)]
     return objects + [b for b in budgets if b is not None]
+
+
+def _with_metrics_port(service: dict[str, Any]) -> dict[str, Any]:
+    service["spec"]["ports"].append(metrics_service_port(REDIS_EXPORTER_PORT))
+    return service
 
 
 def _service(
@@ -228,7 +235,9 @@ def _stateful_set(
         "spec": {
             "automountServiceAccountToken": False,
             "securityContext": pod_security_context(REDIS_UID),
-            "containers": [container],
+            # Only the Redis servers get an exporter: Sentinel state is read through them.
+            "containers": [container, *([redis_exporter_container(tcclog, settings)]
+                                        if component == REDIS else [])],
             "volumes": [
                 {"name": "config", "configMap": {"name": child.redis}},
                 # A cache: nothing to keep across restarts, so no PersistentVolume.
