@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml
 k8s-bin:                 ## build (once, cached by version) etcd, kube-*, kubectl, kwok
 	hack/k8s/build.sh
 
+.PHONY: promtool
+promtool:                ## build (once, cached by version) promtool, which checks and tests the alert rules
+	hack/promtool/build.sh
+
 cluster-up: venv k8s-bin ## start the local control plane in .cluster/ (kubeconfig: .cluster/kubeconfig)
 	$(PY) -m tests.cluster up
 
