@@ -39,7 +39,7 @@ class RecoveryS3(S3):
             ]
         },
     )
-    credentials_secret_ref: RecoveryCredentials = Field(  # type: ignore[assignment]
+    credentials_secret_ref: RecoveryCredentials = Field(
         description="Secret with the access keys."
     )
 

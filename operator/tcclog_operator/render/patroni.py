@@ -95,7 +95,8 @@ def patroni_config(tcclog: TccLog) -> dict[str, Any]:
     """patroni.yaml as a dict (see the module docstring for what comes from the env)."""
     spec = tcclog.spec.postgres
     user_parameters = dict(sorted(spec.parameters.items()))
-    return {
+    archive = archive_parameters(tcclog)
+    config: dict[str, Any] = {
         "scope": names(tcclog).patroni_scope,
         "log": {"level": "INFO"},
         "restapi": {"listen": f"0.0.0.0:{PATRONI_PORT}"},
@@ -123,7 +124,7 @@ def patroni_config(tcclog: TccLog) -> dict[str, Any]:
                     "use_pg_rewind": True,
                     "use_slots": True,
                     # Cluster-wide parameters (max_connections, ...) are read from the DCS only.
-                    "parameters": {"wal_keep_size": "128MB", **user_parameters},
+                    "parameters": {"wal_keep_size": "128MB", **user_parameters, **archive},
                 },
             },
             "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}, "data-checksums"],
@@ -146,32 +147,106 @@ def patroni_config(tcclog: TccLog) -> dict[str, Any]:
                 "replication": {"username": REPLICATION_USER},
             },
             # Local parameters: applied on every restart, so spec changes reach running pods.
-            "parameters": {"unix_socket_directories": POD_PATHS.socket_dir, **user_parameters},
+            "parameters": {"unix_socket_directories": POD_PATHS.socket_dir, **user_parameters,
+                           **archive},
             "pg_hba": _hba(),
         },
         "watchdog": {"mode": "off"},
     }
+    if archive:
+        from .pgbackrest import restore_command
+
+        # A replica too far behind to stream fetches WAL from the repository.
+        config["postgresql"]["recovery_conf"] = {"restore_command": restore_command(tcclog)}
+    config["bootstrap"].update(recovery_bootstrap(tcclog))
+    return config
 
 
-def post_bootstrap_script() -> str:
-    """Runs once, on the first primary, right after initdb: the app's roles and database.
+def post_bootstrap_script(tcclog: TccLog | None = None) -> str:
+    """Runs once, on the first primary, right after initdb or a recovery: the app's roles
+    and database, created when missing (a recovered database has them already) and given
+    this cluster's passwords either way. With backups, the pgBackRest stanza too, so WAL
+    archiving works from the start (best effort: the backup jobs create it as well).
 
     Passwords come from the environment through psql's \\getenv, so they never appear in
     a command line, a file or the ConfigMap. The app role may create roles because the
     app's migrations create its NOLOGIN AI role.
     """
+    stanza = ""
+    if tcclog is not None and _backup_enabled(tcclog):
+        from .pgbackrest import archive_command
+
+        create = archive_command(tcclog).replace("archive-push %p", "stanza-create")
+        stanza = (f'{create} || echo "post-bootstrap: stanza-create failed; the first '
+                  'backup job retries it" >&2\n')
     return f"""#!/bin/sh
 # Patroni post_bootstrap: $1 is a connection string for the new primary.
 set -eu
 psql -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
 \\getenv app_password TCCLOG_APP_PASSWORD
 \\getenv readonly_password TCCLOG_READONLY_PASSWORD
-CREATE ROLE {DATABASE_USER} LOGIN CREATEROLE PASSWORD :'app_password';
-CREATE DATABASE {DATABASE_NAME} OWNER {DATABASE_USER};
-CREATE ROLE {READONLY_USER} LOGIN PASSWORD :'readonly_password';
+SELECT format('CREATE ROLE {DATABASE_USER} LOGIN CREATEROLE PASSWORD %L', :'app_password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DATABASE_USER}') \\gexec
+SELECT 'CREATE DATABASE {DATABASE_NAME} OWNER {DATABASE_USER}'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{DATABASE_NAME}') \\gexec
+SELECT format('CREATE ROLE {READONLY_USER} LOGIN PASSWORD %L', :'readonly_password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READONLY_USER}') \\gexec
+ALTER ROLE {DATABASE_USER} PASSWORD :'app_password';
+ALTER ROLE {READONLY_USER} PASSWORD :'readonly_password';
 GRANT pg_read_all_data TO {READONLY_USER};
 SQL
-"""
+{stanza}"""
+
+
+def _backup_enabled(tcclog: TccLog) -> bool:
+    backup = tcclog.spec.backup
+    return bool(backup and backup.enabled and backup.s3)
+
+
+def archive_parameters(tcclog: TccLog) -> dict[str, str]:
+    """WAL archiving to the pgBackRest repository; only while backups are enabled."""
+    if not _backup_enabled(tcclog):
+        return {}
+    from .pgbackrest import archive_command
+
+    # archive_timeout bounds the data an idle cluster can lose (RPO) to 5 minutes.
+    return {"archive_mode": "on", "archive_command": archive_command(tcclog),
+            "archive_timeout": "300s"}
+
+
+def recovery_bootstrap(tcclog: TccLog) -> dict[str, Any]:
+    """Patroni's custom bootstrap from spec.bootstrap.recovery ({} without one).
+
+    keep_existing_recovery_conf is false on purpose: pgBackRest writes a restore_command
+    into postgresql.auto.conf that would read the source repository with *this* cluster's
+    S3 keys; Patroni drops it and writes recovery_conf below instead, whose
+    restore_command maps the source's keys.
+    """
+    recovery = tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
+    if recovery is None:
+        return {}
+    from .pgbackrest import (
+        CONFIG_MOUNT as PGBACKREST_MOUNT,
+    )
+    from .pgbackrest import (
+        RECOVERY_SCRIPT_FILE,
+        pgbackrest_target_time,
+        recovery_restore_command,
+    )
+
+    recovery_conf: dict[str, Any] = {"restore_command": recovery_restore_command(tcclog)}
+    if recovery.target_time:
+        recovery_conf.update(recovery_target_time=pgbackrest_target_time(recovery.target_time),
+                             recovery_target_action="promote")
+    return {
+        "method": "pgbackrest",
+        "pgbackrest": {
+            "command": f"/bin/sh {PGBACKREST_MOUNT}/{RECOVERY_SCRIPT_FILE}",
+            "no_params": True,
+            "keep_existing_recovery_conf": False,
+            "recovery_conf": recovery_conf,
+        },
+    }
 
 
 def role(tcclog: TccLog) -> dict[str, Any]:

@@ -52,6 +52,14 @@ from .patroni import (
     role,
     role_binding,
 )
+from .pgbackrest import (
+    pg_config_map,
+    pg_config_map_data,
+    pod_volumes,
+    postgres_env,
+    postgres_mounts,
+    server_container,
+)
 from .quantity import canonical_quantity, canonical_resources
 from .security import pod_security_context, restricted_container_security_context
 
@@ -69,6 +77,7 @@ def render_postgres(
         role(tcclog),
         role_binding(tcclog),
         config_map(tcclog),
+        *filter(None, [pg_config_map(tcclog)]),
         headless_service(tcclog),
         role_service(tcclog, names(tcclog).postgres_rw, ROLE_PRIMARY),
         role_service(tcclog, names(tcclog).postgres_ro, ROLE_REPLICA),
@@ -95,7 +104,7 @@ def service_account(tcclog: TccLog) -> dict[str, Any]:
 def config_map_data(tcclog: TccLog) -> dict[str, str]:
     return {
         CONFIG_FILE: yaml.safe_dump(patroni_config(tcclog), sort_keys=True),
-        POST_BOOTSTRAP_FILE: post_bootstrap_script(),
+        POST_BOOTSTRAP_FILE: post_bootstrap_script(tcclog),
     }
 
 
@@ -172,6 +181,8 @@ def _env(tcclog: TccLog) -> list[dict[str, Any]]:
         # Read by the post-bootstrap script only.
         from_secret("TCCLOG_APP_PASSWORD", POSTGRES_APP_PASSWORD_KEY),
         from_secret("TCCLOG_READONLY_PASSWORD", POSTGRES_READONLY_PASSWORD_KEY),
+        # pgBackRest's S3 keys (archive_command, restore_command), with spec.backup.
+        *postgres_env(tcclog),
     ]
 
 
@@ -200,13 +211,17 @@ def _container(tcclog: TccLog, settings: RenderSettings) -> dict[str, Any]:
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "socket", "mountPath": SOCKET_DIR},
+            *postgres_mounts(tcclog),
         ],
     }
 
 
 def pod_config_hash(tcclog: TccLog, secret_values: SecretValues) -> str:
     child = names(tcclog)
-    return content_hash(config_map_data(tcclog), dict(secret_values[child.postgres_credentials]))
+    parts: list[Any] = [config_map_data(tcclog), dict(secret_values[child.postgres_credentials])]
+    if pg_config_map_data(tcclog):  # unchanged without backups: no needless rolling restart
+        parts += [pg_config_map_data(tcclog), dict(secret_values.get(child.pgbackrest_tls, {}))]
+    return content_hash(*parts)
 
 
 def _anti_affinity(tcclog: TccLog) -> dict[str, Any]:
@@ -250,11 +265,13 @@ def stateful_set(
             "automountServiceAccountToken": True,
             "securityContext": pod_security_context(POSTGRES_UID),
             "containers": [_container(tcclog, settings),
-                           postgres_exporter_container(tcclog, settings)],
+                           postgres_exporter_container(tcclog, settings),
+                           *_pgbackrest_sidecar(tcclog, settings)],
             "volumes": [
                 {"name": "config", "configMap": {"name": child.patroni_config}},
                 {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
                 {"name": "socket", "emptyDir": {"sizeLimit": "1Mi"}},
+                *pod_volumes(tcclog),
             ],
             "affinity": _anti_affinity(tcclog),
             # Time for Patroni to stop PostgreSQL cleanly and hand over the leader lock.
@@ -276,6 +293,14 @@ def stateful_set(
             "volumeClaimTemplates": [_volume_claim(tcclog)],
         },
     }
+
+
+def _pgbackrest_sidecar(tcclog: TccLog, settings: RenderSettings) -> list[dict[str, Any]]:
+    """`pgbackrest server` beside PostgreSQL (only with spec.backup): data and socket shared."""
+    shared = [m for m in _container(tcclog, settings)["volumeMounts"]
+              if m["name"] in ("data", "socket", "tmp")]
+    sidecar = server_container(tcclog, settings, shared)
+    return [sidecar] if sidecar else []
 
 
 def pod_disruption_budget(tcclog: TccLog) -> dict[str, Any] | None:

@@ -42,6 +42,7 @@ def test_production_renders_every_postgres_object_in_apply_order(production: Tcc
         ("Role", "tcc-postgres"),
         ("RoleBinding", "tcc-postgres"),
         ("ConfigMap", "tcc-postgres-patroni"),
+        ("ConfigMap", "tcc-pgbackrest"),
         ("Service", "tcc-postgres-headless"),
         ("Service", "tcc-postgres-rw"),
         ("Service", "tcc-postgres-ro"),
@@ -166,14 +167,18 @@ def test_patroni_config_has_no_secret_and_no_pod_identity(production: TccLog) ->
 def test_configmap_holds_the_same_config_as_yaml(production: TccLog) -> None:
     cm = postgres(render_all(production))[("ConfigMap", "tcc-postgres-patroni")]
     assert yaml.safe_load(cm["data"]["patroni.yaml"]) == patroni_config(production)
-    assert cm["data"]["post-bootstrap.sh"] == post_bootstrap_script()
+    assert cm["data"]["post-bootstrap.sh"] == post_bootstrap_script(production)
 
 
 def test_post_bootstrap_creates_app_roles_without_passwords_in_argv() -> None:
     script = post_bootstrap_script()
-    assert "CREATE ROLE tcclog LOGIN CREATEROLE PASSWORD :'app_password'" in script
+    # Idempotent (a recovered database has the roles already), this cluster's passwords.
+    assert "CREATE ROLE tcclog LOGIN CREATEROLE PASSWORD %L', :'app_password')" in script
+    assert "WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tcclog')" in script
     assert "CREATE DATABASE tcclog OWNER tcclog" in script
+    assert "ALTER ROLE tcclog PASSWORD :'app_password';" in script
     assert "\\getenv app_password TCCLOG_APP_PASSWORD" in script
+    assert "stanza-create" not in script
 
 
 def test_env_takes_identity_from_the_pod_and_passwords_from_the_secret(
