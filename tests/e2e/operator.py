@@ -72,6 +72,7 @@ class OperatorProcess:
             "TCCLOG_OPERATOR_METRICS_PORT": str(self.metrics_port),
             "TCCLOG_OPERATOR_HEALTH_PORT": str(self.health_port),
             "TCCLOG_OPERATOR_RESYNC_INTERVAL_SECONDS": str(self.resync_seconds),
+            "TCCLOG_OPERATOR_DISCOVERY_INTERVAL_SECONDS": "2",
             "TCCLOG_OPERATOR_LOG_FORMAT": "plain",
         }
         with self.log_path.open("ab") as log:
