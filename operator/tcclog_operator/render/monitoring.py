@@ -99,7 +99,6 @@ def alerts(tcclog: TccLog) -> list[Alert]:
     available = _sel(tcclog, 'state="available"')
     ai_down = _sel(tcclog, 'reason=~"timeout|unreachable|upstream_error"')
     master = _sel(tcclog, 'role="master"')
-    failed = _sel(tcclog, 'outcome="error"')
     where = "TccLog {{ $labels.namespace }}/{{ $labels.tcclog }}"
     found = [
         Alert("TccLogHighErrorRate", "critical",
@@ -146,7 +145,7 @@ def alerts(tcclog: TccLog) -> list[Alert]:
               f"No Redis server of {where} is master: the cache is off (requests are "
               "served, slower) until Sentinel promotes one."),
         Alert("TccLogOperatorReconcileErrors", "warning",
-              f"{_by(f'increase(tcclog_operator_reconciles_total{failed}[15m])')} > 3",
+              f"{_by(f'increase(tcclog_operator_reconcile_errors_total{every}[15m])')} > 3",
               "15m", "The operator keeps failing to reconcile this TccLog",
               f"{{{{ $value | humanize }}}} failed reconciles of {where} in 15 minutes: "
               "see its Events and the operator log."),

@@ -35,8 +35,9 @@ pytestmark = pytest.mark.unit
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "MONITORING.md"
 BACKUP = {"enabled": True, "schedule": "0 3 * * *",
           "s3": {"bucket": "tcc-backups", "credentialsSecretRef": {"name": "s3"}}}
-#: Operator gauges the operator engineer adds (issue 6); names fixed by agreement.
+#: Per-TccLog operator series (labels namespace, tcclog) the alerts read; names by agreement.
 OPERATOR_GAUGES = {
+    "tcclog_operator_reconcile_errors_total",
     "tcclog_operator_backup_last_success_timestamp_seconds",
     "tcclog_operator_postgres_primary_present",
     "tcclog_operator_redis_master_present",
