@@ -41,6 +41,18 @@ REDIS_MASTER_PRESENT = Gauge(
 )
 
 
+RECONCILE_ERRORS = Counter(
+    "tcclog_operator_reconcile_errors_total",
+    "Reconciles of one TccLog that failed (apply refused, API errors). Series exist only "
+    "for TccLogs that failed at least once.", _PER_TCCLOG,
+)
+
+
+def reconcile_failed(namespace: str, name: str, trigger: str) -> None:
+    RECONCILES.labels(trigger=trigger, outcome="error").inc()
+    RECONCILE_ERRORS.labels(namespace, name).inc()
+
+
 def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None:
     """Export the parts of a TccLog's status that alerts need."""
     if not status:
@@ -58,6 +70,7 @@ def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None
 
 def forget(namespace: str, name: str) -> None:
     """A deleted TccLog leaves no stale series behind."""
-    for gauge in (BACKUP_LAST_SUCCESS, POSTGRES_PRIMARY_PRESENT, REDIS_MASTER_PRESENT):
+    for gauge in (BACKUP_LAST_SUCCESS, POSTGRES_PRIMARY_PRESENT, REDIS_MASTER_PRESENT,
+                  RECONCILE_ERRORS):
         with contextlib.suppress(KeyError):
             gauge.remove(namespace, name)

@@ -76,6 +76,7 @@ def reconcile(
     *,
     render_settings: RenderSettings,
     prometheus_crds_present: bool = False,
+    redis_master: str | None = None,
     now: datetime,
 ) -> Outcome:
     """Converge one TccLog's children and status; return what was done.
@@ -132,7 +133,7 @@ def reconcile(
     observed = status.ObservedChildren(
         deployment=live.get(("Deployment", child_names.backend)),
         hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
-        extra=status_data.data_tier_health(tcclog, live),
+        extra=status_data.data_tier_health(tcclog, live, redis_master=redis_master),
         side=tuple(side for side in (backup, monitoring) if side is not None),
         last_successful_backup=last_successful_backup,
     )

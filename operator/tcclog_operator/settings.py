@@ -40,6 +40,14 @@ class OperatorSettings(BaseSettings):
         30.0, gt=0, description="How long the answer to 'are the Prometheus Operator CRDs "
         "installed?' is reused before asking the API server again.",
     )
+    sentinel_interval_seconds: float = Field(
+        10.0, gt=0, description="How often the Sentinels are asked which Redis pod is master.",
+    )
+    pod_namespace: str = Field(
+        "tcclog-system", min_length=1,
+        description="Namespace of the operator's own pod (the NetworkPolicies let it reach "
+        "the Sentinels from there). deploy/ sets it with the downward API.",
+    )
     peering_name: str = Field(
         "tcclog-operator", min_length=1, description="kopf peering object shared by replicas."
     )
@@ -81,6 +89,7 @@ class OperatorSettings(BaseSettings):
 
     def render_settings(self) -> RenderSettings:
         return RenderSettings(
+            operator_namespace=self.pod_namespace,
             app_image_repository=self.app_image_repository,
             image_pull_policy=self.image_pull_policy,
         )

@@ -18,6 +18,7 @@ from .render.patroni import MAXIMUM_LAG_ON_FAILOVER
 from .status import ComponentHealth, State
 
 EVENT_POSTGRES_FAILOVER = "PostgresPrimaryChanged"
+EVENT_REDIS_FAILOVER = "RedisMasterChanged"
 
 Obj = Mapping[str, Any]
 
@@ -121,8 +122,10 @@ def _lag_notes(replicas: list[Obj], leader_lsn: Any) -> list[str]:
     return notes
 
 
-def redis_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> ComponentHealth:
-    """Redis servers and Sentinels from their StatefulSets."""
+def redis_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj],
+                 master: str | None = None) -> ComponentHealth:
+    """Redis servers and Sentinels from their StatefulSets; the master as Sentinel reports it
+    (None: no Sentinel answered the operator, see sentinel.py)."""
     child = names(tcclog)
     spec = tcclog.spec.redis
     redis_state, redis_msg, ready, updated = _sts_view(
@@ -130,30 +133,38 @@ def redis_health(tcclog: TccLog, children: Mapping[tuple[str, str], Obj]) -> Com
     sentinel_state, sentinel_msg, sentinels_ready, _ = _sts_view(
         children.get(("StatefulSet", child.sentinel)), spec.sentinels, "sentinels")
     state: State = "ready" if redis_state == sentinel_state == "ready" else "progressing"
+    where = f"master {master}" if master else "master unknown (no Sentinel answered the operator)"
     status = ComponentStatus(
         ready=state == "ready",
         summary=f"{ready}/{spec.replicas}+{sentinels_ready}/{spec.sentinels}",
-        message=f"{redis_msg}; {sentinel_msg}",
+        message=f"{redis_msg}; {sentinel_msg}; {where}",
         desired_replicas=spec.replicas,
         ready_replicas=ready,
         updated_replicas=updated,
+        master=master,
     )
     return ComponentHealth("redis", state, status)
 
 
 def data_tier_health(
-    tcclog: TccLog, children: Mapping[tuple[str, str], Obj]
+    tcclog: TccLog, children: Mapping[tuple[str, str], Obj], *, redis_master: str | None = None
 ) -> tuple[ComponentHealth, ...]:
-    return postgres_health(tcclog, children), redis_health(tcclog, children)
+    return postgres_health(tcclog, children), redis_health(tcclog, children, redis_master)
 
 
 def data_tier_events(
     old: TccLogStatus | None, new: TccLogStatus
 ) -> list[tuple[Literal["Normal", "Warning"], str, str]]:
-    """An Event when Patroni moved the primary to another pod (a failover or switchover)."""
+    """An Event when Patroni moved the primary, or Sentinel the master, to another pod."""
+    events: list[tuple[Literal["Normal", "Warning"], str, str]] = []
     before = old.components.postgres.primary if old and old.components.postgres else None
     after = new.components.postgres.primary if new.components.postgres else None
     if before and after and before != after:
-        return [("Warning", EVENT_POSTGRES_FAILOVER,
-                 f"PostgreSQL primary moved from {before} to {after}")]
-    return []
+        events.append(("Warning", EVENT_POSTGRES_FAILOVER,
+                       f"PostgreSQL primary moved from {before} to {after}"))
+    before = old.components.redis.master if old and old.components.redis else None
+    after = new.components.redis.master if new.components.redis else None
+    if before and after and before != after:
+        events.append(("Warning", EVENT_REDIS_FAILOVER,
+                       f"Redis master moved from {before} to {after}"))
+    return events

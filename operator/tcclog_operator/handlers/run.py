@@ -13,6 +13,7 @@ from kubernetes.client.rest import ApiException
 
 from .. import drift, metrics
 from ..kube import CHILD_RESOURCES, MONITORING_GROUP, MONITORING_VERSION, Kube
+from ..models import TccLog
 from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, merge_observed, reconcile
 
 
@@ -74,14 +75,17 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
                 prometheus_crds_present=memo.prometheus.present(),
+                redis_master=memo.sentinels.master(TccLog.from_body(body)),
                 now=datetime.now(UTC),
             )
         except ApplyFailed as failed:
-            metrics.RECONCILES.labels(trigger=trigger, outcome="error").inc()
+            metrics.reconcile_failed(body["metadata"]["namespace"], body["metadata"]["name"],
+                                     trigger)
             _remember_and_post(body, memo, failed.outcome)
             raise kopf.TemporaryError(str(failed), delay=10) from failed
         except Exception:
-            metrics.RECONCILES.labels(trigger=trigger, outcome="error").inc()
+            metrics.reconcile_failed(body["metadata"]["namespace"], body["metadata"]["name"],
+                                     trigger)
             raise
         finally:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)

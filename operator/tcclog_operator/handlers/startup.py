@@ -11,6 +11,7 @@ from prometheus_client import start_http_server
 
 from ..kube import CHILD_RESOURCES, Kube, api_client_from_environment
 from ..render import MANAGED_BY_SELECTOR
+from ..sentinel import SentinelProbe
 from ..settings import OperatorSettings
 from .run import PrometheusProbe
 
@@ -26,6 +27,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
     memo.observed = {}  # Pod/Job uid -> what of it matters to status (children.py)
     memo.prometheus = PrometheusProbe(memo.kube, operator.discovery_interval_seconds)
+    memo.sentinels = SentinelProbe(operator.sentinel_interval_seconds)
 
     # kopf's bookkeeping goes to annotations, never into our status.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="tcclog.com")

@@ -44,4 +44,5 @@ def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     metadata = body.get("metadata", {})
     memo.last_status.pop(metadata.get("uid"), None)
     memo.applied.pop(metadata.get("uid"), None)
+    memo.sentinels.forget(metadata.get("uid"))
     metrics.forget(metadata.get("namespace", ""), metadata.get("name", ""))

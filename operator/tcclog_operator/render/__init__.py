@@ -86,7 +86,7 @@ def render(
         *render_redis(tcclog, settings, secret_values),
         *render_backup(tcclog, settings),
         *render_monitoring(tcclog, prometheus_crds_present=prometheus_crds_present),
-        *render_network_policies(tcclog),
+        *render_network_policies(tcclog, settings),
     ]
 
 

@@ -49,6 +49,8 @@ SCOPE_LABEL = "cluster-name"
 class RenderSettings:
     """Operator-wide inputs to render (from OperatorSettings.render_settings())."""
 
+    #: Where the operator runs: the Sentinel NetworkPolicy lets its pods ask for the master.
+    operator_namespace: str = "tcclog-system"
     app_image_repository: str = "ghcr.io/tcclog/tcclog"
     image_pull_policy: str = "IfNotPresent"
     #: The Dockerfile `postgres` target (PostgreSQL + Patroni + pgBackRest); tag spec.version.

@@ -15,6 +15,7 @@ from .meta import (
     POSTGRES_PORT,
     REDIS_PORT,
     SENTINEL_PORT,
+    RenderSettings,
     names,
     object_meta,
     selector_labels,
@@ -45,7 +46,18 @@ def _policy(tcclog: TccLog, component: str, rules: list[dict[str, Any]]) -> dict
     }
 
 
-def render_network_policies(tcclog: TccLog) -> list[dict[str, Any]]:
+def _operator(settings: RenderSettings) -> dict[str, Any]:
+    """The operator's pods (deploy/ labels them app.kubernetes.io/name=tcclog-operator)."""
+    return {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": settings.operator_namespace}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "tcclog-operator"}},
+    }
+
+
+def render_network_policies(tcclog: TccLog, settings: RenderSettings | None = None
+                            ) -> list[dict[str, Any]]:
+    settings = settings or RenderSettings()
     return [
         _policy(tcclog, POSTGRES, [
             {"from": _from(tcclog, BACKEND, BACKUP), "ports": _ports(POSTGRES_PORT)},
@@ -58,6 +70,8 @@ def render_network_policies(tcclog: TccLog) -> list[dict[str, Any]]:
         _policy(tcclog, SENTINEL, [
             # The backend asks the Sentinels where the master is; Sentinels talk to each
             # other; Redis pods ask them at start-up which master to follow.
-            {"from": _from(tcclog, BACKEND, SENTINEL, REDIS), "ports": _ports(SENTINEL_PORT)},
+            # The operator asks them too, for status (sentinel.py).
+            {"from": [*_from(tcclog, BACKEND, SENTINEL, REDIS), _operator(settings)],
+             "ports": _ports(SENTINEL_PORT)},
         ]),
     ]

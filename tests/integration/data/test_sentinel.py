@@ -14,6 +14,7 @@ from redis.sentinel import Sentinel
 
 from tcclog_operator.models import TccLog
 from tcclog_operator.render.meta import REDIS_MASTER_SET
+from tcclog_operator.sentinel import master_address
 from tests.integration.conftest import make_client, new_user
 
 from .patroni_harness import wait_until
@@ -48,6 +49,8 @@ def test_sentinel_promotes_the_replica_and_the_app_keeps_serving(
     sentinel = Sentinel(redis_set.sentinel_addresses, socket_timeout=0.5)
     wait_until(lambda: ready(sentinel), timeout=30, what="Sentinels to discover each other")
     old_master = sentinel.discover_master(REDIS_MASTER_SET)
+    # What the operator reports in status.components.redis.master (sentinel.py).
+    assert master_address(redis_set.sentinel_addresses) == old_master
     settings = {**base_settings, "redis_master_name": REDIS_MASTER_SET,
                 "redis_password": PASSWORD,
                 "redis_sentinels": ",".join(f"{h}:{p}" for h, p in redis_set.sentinel_addresses)}
@@ -73,6 +76,10 @@ def test_sentinel_promotes_the_replica_and_the_app_keeps_serving(
                 break
             time.sleep(0.05)
     assert promoted_at is not None, "Sentinel promoted no replica within 45 s"
+    new_master = sentinel.discover_master(REDIS_MASTER_SET)
+    assert new_master != old_master
+    wait_until(lambda: master_address(redis_set.sentinel_addresses) == new_master, timeout=10,
+               what="every Sentinel to agree on the new master")
     assert statuses and set(statuses) == {200}, "the app failed requests during the failover"
     print(f"redis failover: new master writable {promoted_at - killed_at:.1f} s after the "  # noqa: T201
           f"crash; {len(statuses)} app requests, all 200")
@@ -86,3 +93,8 @@ def writable_new_master(sentinel: Sentinel, old: tuple[str, int]) -> bool:
         return bool(master.set("failover-probe", "1"))
     except (redis.RedisError, OSError):
         return False
+
+
+def test_master_address_is_none_when_no_sentinel_answers() -> None:
+    # Closed ports on loopback; the operator then reports the master as unknown.
+    assert master_address([("127.0.0.1", 1), ("127.0.0.1", 2)], timeout=0.5) is None

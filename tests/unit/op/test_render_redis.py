@@ -90,13 +90,19 @@ def test_network_policies_admit_only_backend_backup_and_peers(production: TccLog
     def sources(name: str) -> list[tuple[set[str], set[int]]]:
         spec = found[("NetworkPolicy", name)]["spec"]
         assert spec["policyTypes"] == ["Ingress"]
-        return [({peer["podSelector"]["matchLabels"][COMPONENT] for peer in rule["from"]},
+        return [({peer["podSelector"]["matchLabels"].get(COMPONENT, "operator")
+                  for peer in rule["from"]},
                  {port["port"] for port in rule["ports"]}) for rule in spec["ingress"]]
 
     assert sources("tcc-postgres-ingress") == [({"backend", "backup"}, {5432}),
                                                ({"postgres"}, {5432, 8008})]
     assert sources("tcc-redis-ingress") == [({"backend", "redis", "sentinel"}, {6379})]
-    assert sources("tcc-sentinel-ingress") == [({"backend", "sentinel", "redis"}, {26379})]
+    assert sources("tcc-sentinel-ingress") == [
+        ({"backend", "sentinel", "redis", "operator"}, {26379})]
+    operator = found[("NetworkPolicy", "tcc-sentinel-ingress")]["spec"]["ingress"][0]["from"][-1]
+    assert operator == {  # the operator asks Sentinel for the master, from its own namespace
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "tcclog-system"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "tcclog-operator"}}}
     policy = found[("NetworkPolicy", "tcc-postgres-ingress")]["spec"]
     assert policy["podSelector"]["matchLabels"][COMPONENT] == "postgres"
     peer = policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"]

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tcclog_operator import status
-from tcclog_operator.models import Endpoints, TccLog
+from tcclog_operator.models import Components, Endpoints, TccLog, TccLogStatus
+from tcclog_operator.sentinel import master_pod
 from tcclog_operator.status_data import (
     EVENT_POSTGRES_FAILOVER,
     data_tier_events,
@@ -122,3 +123,21 @@ def test_two_primaries_without_timelines_keep_the_previous_one() -> None:
     known = THREE.model_copy(update={"status": previous})
     assert postgres_health(known, both).status.primary == "demo-postgres-1"
     assert postgres_health(THREE, both).status.primary is None
+
+
+def test_redis_master_from_sentinel_is_reported_and_its_move_is_an_event() -> None:
+    tcclog = make({"redis": {"replicas": 2}})
+    announced = ("demo-redis-1.demo-redis-headless.tcc.svc", 6379)
+    assert master_pod(tcclog, announced) == "demo-redis-1"
+    assert master_pod(tcclog, ("10.0.0.7", 6379)) is None
+    assert master_pod(tcclog, None) is None
+    known = redis_health(tcclog, {}, "demo-redis-0")
+    assert known.status.master == "demo-redis-0" and "master demo-redis-0" in known.status.message
+    unknown = redis_health(tcclog, {}, None)
+    assert unknown.status.master is None and "master unknown" in unknown.status.message
+    before = TccLogStatus(components=Components(redis=known.status))
+    after = TccLogStatus(components=Components(
+        redis=redis_health(tcclog, {}, "demo-redis-1").status))
+    assert data_tier_events(before, after) == [
+        ("Warning", "RedisMasterChanged", "Redis master moved from demo-redis-0 to demo-redis-1")]
+    assert data_tier_events(before, before) == []
