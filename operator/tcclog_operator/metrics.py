@@ -53,7 +53,8 @@ def reconcile_failed(namespace: str, name: str, trigger: str) -> None:
     RECONCILE_ERRORS.labels(namespace, name).inc()
 
 
-def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None:
+def observe_status(namespace: str, name: str, status: Mapping[str, Any],
+                   created: str | None = None) -> None:
     """Export the parts of a TccLog's status that alerts need."""
     if not status:
         return
@@ -62,7 +63,14 @@ def observe_status(namespace: str, name: str, status: Mapping[str, Any]) -> None
         1 if (components.get("postgres") or {}).get("primary") else 0)
     REDIS_MASTER_PRESENT.labels(namespace, name).set(
         1 if (components.get("redis") or {}).get("master") else 0)
-    last = status.get("lastSuccessfulBackup")
+    # The error counter exists from the first reconcile at 0, so the alert's increase()
+    # counts the very first failure too.
+    RECONCILE_ERRORS.labels(namespace, name)
+    if (status.get("components") or {}).get("backup") is None:
+        return
+    # Before any success, the clock starts at the TccLog's creation: backups that fail from
+    # day one still make TccLogBackupTooOld fire once the allowed age has passed.
+    last = status.get("lastSuccessfulBackup") or created
     if last:
         when = datetime.fromisoformat(last.replace("Z", "+00:00"))
         BACKUP_LAST_SUCCESS.labels(namespace, name).set(when.timestamp())

@@ -100,7 +100,7 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
 def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> None:
     uid = body["metadata"]["uid"]
     metrics.observe_status(body["metadata"]["namespace"], body["metadata"]["name"],
-                           outcome.status)
+                           outcome.status, body["metadata"].get("creationTimestamp"))
     memo.applied[uid].update({key: drift.trimmed(obj)
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:

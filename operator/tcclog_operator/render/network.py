@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import TccLog
+from .exporters import POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT
 from .meta import (
     PATRONI_PORT,
     POSTGRES_PORT,
@@ -55,6 +56,11 @@ def _operator(settings: RenderSettings) -> dict[str, Any]:
     }
 
 
+# Prometheus runs wherever the cluster admin put it, so the exporters' metrics ports (and
+# only those: they serve numbers, never data or credentials) are open to every namespace.
+_ANY_POD = [{"namespaceSelector": {}}]
+
+
 def render_network_policies(tcclog: TccLog, settings: RenderSettings | None = None
                             ) -> list[dict[str, Any]]:
     settings = settings or RenderSettings()
@@ -63,9 +69,11 @@ def render_network_policies(tcclog: TccLog, settings: RenderSettings | None = No
             {"from": _from(tcclog, BACKEND, BACKUP), "ports": _ports(POSTGRES_PORT)},
             # Members: streaming replication, pg_rewind and Patroni's REST API.
             {"from": _from(tcclog, POSTGRES), "ports": _ports(POSTGRES_PORT, PATRONI_PORT)},
+            {"from": _ANY_POD, "ports": _ports(POSTGRES_EXPORTER_PORT)},
         ]),
         _policy(tcclog, REDIS, [
             {"from": _from(tcclog, BACKEND, REDIS, SENTINEL), "ports": _ports(REDIS_PORT)},
+            {"from": _ANY_POD, "ports": _ports(REDIS_EXPORTER_PORT)},
         ]),
         _policy(tcclog, SENTINEL, [
             # The backend asks the Sentinels where the master is; Sentinels talk to each

@@ -90,13 +90,15 @@ def test_network_policies_admit_only_backend_backup_and_peers(production: TccLog
     def sources(name: str) -> list[tuple[set[str], set[int]]]:
         spec = found[("NetworkPolicy", name)]["spec"]
         assert spec["policyTypes"] == ["Ingress"]
-        return [({peer["podSelector"]["matchLabels"].get(COMPONENT, "operator")
-                  for peer in rule["from"]},
+        return [({peer.get("podSelector", {"matchLabels": {COMPONENT: "any"}})["matchLabels"]
+                  .get(COMPONENT, "operator") for peer in rule["from"]},
                  {port["port"] for port in rule["ports"]}) for rule in spec["ingress"]]
 
     assert sources("tcc-postgres-ingress") == [({"backend", "backup"}, {5432}),
-                                               ({"postgres"}, {5432, 8008})]
-    assert sources("tcc-redis-ingress") == [({"backend", "redis", "sentinel"}, {6379})]
+                                               ({"postgres"}, {5432, 8008}),
+                                               ({"any"}, {9187})]  # exporter metrics only
+    assert sources("tcc-redis-ingress") == [({"backend", "redis", "sentinel"}, {6379}),
+                                            ({"any"}, {9121})]
     assert sources("tcc-sentinel-ingress") == [
         ({"backend", "sentinel", "redis", "operator"}, {26379})]
     operator = found[("NetworkPolicy", "tcc-sentinel-ingress")]["spec"]["ingress"][0]["from"][-1]
