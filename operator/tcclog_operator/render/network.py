@@ -13,6 +13,7 @@ from ..models import TccLog
 from .exporters import POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT
 from .meta import (
     PATRONI_PORT,
+    PGBACKREST_PORT,
     POSTGRES_PORT,
     REDIS_PORT,
     SENTINEL_PORT,
@@ -67,6 +68,8 @@ def render_network_policies(tcclog: TccLog, settings: RenderSettings | None = No
     return [
         _policy(tcclog, POSTGRES, [
             {"from": _from(tcclog, BACKEND, BACKUP), "ports": _ports(POSTGRES_PORT)},
+            # Backup Jobs drive pgBackRest's TLS server in each member (render/pgbackrest.py).
+            {"from": _from(tcclog, BACKUP), "ports": _ports(PGBACKREST_PORT)},
             # Members: streaming replication, pg_rewind and Patroni's REST API.
             {"from": _from(tcclog, POSTGRES), "ports": _ports(POSTGRES_PORT, PATRONI_PORT)},
             {"from": _ANY_POD, "ports": _ports(POSTGRES_EXPORTER_PORT)},

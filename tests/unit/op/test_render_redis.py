@@ -95,6 +95,7 @@ def test_network_policies_admit_only_backend_backup_and_peers(production: TccLog
                  {port["port"] for port in rule["ports"]}) for rule in spec["ingress"]]
 
     assert sources("tcc-postgres-ingress") == [({"backend", "backup"}, {5432}),
+                                               ({"backup"}, {8432}),
                                                ({"postgres"}, {5432, 8008}),
                                                ({"any"}, {9187})]  # exporter metrics only
     assert sources("tcc-redis-ingress") == [({"backend", "redis", "sentinel"}, {6379}),
