@@ -34,6 +34,7 @@ from .meta import (
     PGBACKREST_CLIENT_CN,
     PGBACKREST_PORT,
     POSTGRES_PORT,
+    SUPERUSER,
     RenderSettings,
     names,
     namespace_of,
@@ -55,6 +56,7 @@ BACKUP_SCRIPT_FILE = "backup-run.py"
 TLS_MOUNT = "/etc/pgbackrest-tls"
 #: /tmp is an emptyDir in every pod that runs pgBackRest (read-only root filesystem).
 LOCK_PATH = "/tmp/pgbackrest"
+SPOOL_PATH = "/tmp/pgbackrest-spool"
 S3_KEY_ENV = "PGBACKREST_REPO1_S3_KEY"
 S3_KEY_SECRET_ENV = "PGBACKREST_REPO1_S3_KEY_SECRET"
 #: The recovery source's keys, mapped onto the PGBACKREST_ names only for recovery commands.
@@ -99,6 +101,7 @@ def _common() -> dict[str, str]:
         "log-level-console": "info",
         "log-level-file": "off",  # logs go to the container's stdout only
         "lock-path": LOCK_PATH,
+        "spool-path": SPOOL_PATH,  # the default /var/spool is on the read-only root
         "compress-type": COMPRESS_TYPE,
     }
 
@@ -108,6 +111,8 @@ def _local_pg(index: int = 1) -> dict[str, str]:
         f"pg{index}-path": POD_PATHS.data_dir,
         f"pg{index}-port": str(POSTGRES_PORT),
         f"pg{index}-socket-path": POD_PATHS.socket_dir,
+        # The superuser over the pod-local socket (trust); never libpq's OS-user default.
+        f"pg{index}-user": SUPERUSER,
     }
 
 
