@@ -5,7 +5,10 @@
 Starts the local control plane and the operator, creates a TccLog with 3 instances in
 synchronous mode, runs 3 real Patroni members from the rendered configuration (as in
 tests/integration/data), then per round and per mode:
-  crash     SIGKILL of the leader's Patroni and PostgreSQL (a node or container crash)
+  crash     SIGKILL of the leader's Patroni and PostgreSQL, which stay down (a node
+            loss): the lock expires after Patroni's ttl (20 s, the least it accepts)
+  restart   the same SIGKILL, then the member starts again 1 s later (a crashed
+            container, which the kubelet restarts at once)
   shutdown  SIGTERM of the leader's Patroni (a pod deletion, drain or rolling update)
 while a writer inserts ids through the read-write address (libpq, target_session_attrs=
 read-write, as the -rw Service is for a pod). Prints how long writes failed (from the
@@ -58,6 +61,9 @@ def one_round(patroni: PatroniCluster, mode: str) -> tuple[float, int, int, int]
     killed_at = time.monotonic()
     if mode == "crash":
         member.kill()
+    elif mode == "restart":
+        member.kill()
+        threading.Timer(1.0, member.start).start()
     else:
         threading.Thread(target=member.stop, daemon=True).start()
     try:
@@ -75,8 +81,9 @@ def one_round(patroni: PatroniCluster, mode: str) -> tuple[float, int, int, int]
     # From the first failed write (the outage as clients see it) to the next success.
     writable = (log.writable_again(killed_at) or float("nan")) - (
         log.outage_start(killed_at) or float("nan"))
-    member.stop()
-    member.start()  # rejoins as a replica (pg_rewind if needed)
+    if mode != "restart":
+        member.stop()
+        member.start()  # rejoins as a replica (pg_rewind if needed)
     return writable, len(acknowledged), len(log.failed), len(acknowledged - stored)
 
 
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--modes", default="crash,shutdown")
+    parser.add_argument("--modes", default="crash,restart,shutdown")
     args = parser.parse_args(argv)
     out = sys.stdout.write
     with tempfile.TemporaryDirectory() as tmp, running_cluster(Path(tmp) / "cluster") as local:
