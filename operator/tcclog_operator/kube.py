@@ -112,6 +112,14 @@ class Kube:
             query=[("fieldManager", self._field_manager), ("force", "true")],
         )
 
+    def merge_patch(self, kind: str, namespace: str, name: str, patch: Mapping[str, Any]
+                    ) -> dict[str, Any]:
+        """JSON merge patch of an object we do not own (e.g. Patroni's config ConfigMap);
+        a metadata.resourceVersion in `patch` makes it conditional (409 if it moved)."""
+        metrics.API_WRITES.labels(verb="patch", kind=kind).inc()
+        return self._call("PATCH", BY_KIND[kind].path(namespace, name), body=dict(patch),
+                          content_type="application/merge-patch+json")
+
     def delete(self, kind: str, namespace: str, name: str) -> None:
         metrics.API_WRITES.labels(verb="delete", kind=kind).inc()
         try:

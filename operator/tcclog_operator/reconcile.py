@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes.client.rest import ApiException
 
-from . import drift, status, status_data, status_ops
+from . import drift, patroni_dcs, status, status_data, status_ops
 from .kube import BY_KIND, Kube
 from .models import TccLog
 from .render import (
@@ -48,6 +48,8 @@ class Outcome:
     applied_objects: dict[ChildKey, Mapping[str, Any]] = field(default_factory=dict)
     pruned: list[ChildKey] = field(default_factory=list)
     status_written: bool = False
+    #: Patroni's dynamic config matches this generation's spec (None: not checked).
+    patroni_config_synced: bool | None = None
     status: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
 
@@ -77,6 +79,7 @@ def reconcile(
     render_settings: RenderSettings,
     prometheus_crds_present: bool = False,
     redis_master: str | None = None,
+    sync_patroni_config: bool = False,
     now: datetime,
 ) -> Outcome:
     """Converge one TccLog's children and status; return what was done.
@@ -127,13 +130,23 @@ def reconcile(
             outcome.events.append(Event(status.EVENT_CHILD_PRUNED,
                                         f"Deleted {key[0]} {key[1]}: no longer rendered"))
 
+    data_tier = status_data.data_tier_health(tcclog, live, redis_master=redis_master)
+    postgres_primary = data_tier[0].status.primary
+    if sync_patroni_config and postgres_primary:  # only once Patroni runs
+        synced = patroni_dcs.sync_dynamic_config(kube, tcclog)
+        outcome.patroni_config_synced = synced != "pending"
+        if synced == "updated":
+            outcome.events.append(Event(
+                status.EVENT_PATRONI_CONFIG_UPDATED,
+                "Patroni's dynamic configuration now follows spec.postgres "
+                "(synchronousMode, parameters)"))
     backup, last_successful_backup = status_ops.backup_health(tcclog, live)
     monitoring = status_ops.monitoring_health(
         tcclog, prometheus_crds_present=prometheus_crds_present)
     observed = status.ObservedChildren(
         deployment=live.get(("Deployment", child_names.backend)),
         hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
-        extra=status_data.data_tier_health(tcclog, live, redis_master=redis_master),
+        extra=data_tier,
         side=tuple(side for side in (backup, monitoring) if side is not None),
         last_successful_backup=last_successful_backup,
     )

@@ -49,6 +49,7 @@ EVENT_READY = "Ready"
 EVENT_NOT_READY = "NotReady"
 EVENT_DEGRADED = "Degraded"
 EVENT_RECOVERED = "Recovered"
+EVENT_PATRONI_CONFIG_UPDATED = "PatroniConfigUpdated"
 
 State = Literal["ready", "progressing", "degraded"]
 ConditionStatus = Literal["True", "False", "Unknown"]

@@ -76,6 +76,8 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                 render_settings=memo.operator.render_settings(),
                 prometheus_crds_present=memo.prometheus.present(),
                 redis_master=memo.sentinels.master(TccLog.from_body(body)),
+                sync_patroni_config=memo.patroni_synced.get(uid)
+                != body["metadata"].get("generation"),
                 now=datetime.now(UTC),
             )
         except ApplyFailed as failed:
@@ -105,6 +107,8 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status
+    if outcome.patroni_config_synced:
+        memo.patroni_synced[uid] = body["metadata"].get("generation")
     target = kopf.Body(cast(kopf.RawBody, dict(body)))
     for event in outcome.events:
         kopf.event(target, type="Warning" if event.warning else "Normal",

@@ -59,7 +59,7 @@ def _operator(settings: RenderSettings) -> dict[str, Any]:
 
 # Prometheus runs wherever the cluster admin put it, so the exporters' metrics ports (and
 # only those: they serve numbers, never data or credentials) are open to every namespace.
-_ANY_POD = [{"namespaceSelector": {}}]
+_ANY_POD: list[dict[str, Any]] = [{"namespaceSelector": {}}]
 
 
 def render_network_policies(tcclog: TccLog, settings: RenderSettings | None = None

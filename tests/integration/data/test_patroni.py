@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import psycopg
 from kubernetes import client
 
-from tests.e2e.test_operator import get
+from tests.e2e.test_operator import get, patch_spec
 from tests.e2e.wait import wait_for
 
 from .conftest import pod_labels
@@ -124,3 +125,32 @@ def test_leader_crash_fails_over_without_losing_an_acknowledged_write(
         return any(f"to {new_leader}" in (e.message or "") for e in events)
 
     wait_for(failover_event, timeout=30, what="the PostgresPrimaryChanged Event")
+
+
+def test_spec_changes_after_bootstrap_reach_patronis_dynamic_config(
+        api: client.ApiClient, patroni: PatroniCluster) -> None:
+    leader = wait_for(patroni.healthy, timeout=60, what="a healthy cluster")
+    assert patroni.member(leader).api("/config")[1]["synchronous_mode"] is True
+    patch_spec(api, patroni.namespace, {"postgres": {"synchronousMode": False, "parameters": {
+        "max_connections": "40", "shared_buffers": "16MB", "work_mem": "8MB"}}})
+
+    def applied() -> dict[str, Any] | None:
+        code, config = patroni.member(leader).api("/config")
+        return config if code == 200 and config.get("synchronous_mode") is False else None
+
+    # bootstrap.dcs alone would never carry this: the operator writes the DCS config.
+    config = wait_for(applied, timeout=60, what="synchronous_mode off in Patroni's config")
+    assert config["postgresql"]["parameters"]["work_mem"] == "8MB"
+    assert config["ttl"] == 20  # the operator's other settings stay
+
+    def async_with_new_work_mem() -> bool:
+        with psycopg.connect(patroni.superuser_dsn(), autocommit=True) as conn:
+            work_mem = conn.execute("SHOW work_mem").fetchone()
+            rows = conn.execute("SELECT count(*) FROM pg_stat_replication "
+                                "WHERE sync_state = 'sync'").fetchone()
+        return work_mem == ("8MB",) and rows == (0,)
+
+    wait_for(async_with_new_work_mem, timeout=60, what="no sync standby and work_mem 8MB on the primary")
+    events = client.CoreV1Api(api).list_namespaced_event(
+        patroni.namespace, field_selector="reason=PatroniConfigUpdated").items
+    assert events, "no PatroniConfigUpdated event"
