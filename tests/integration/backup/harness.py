@@ -259,6 +259,14 @@ class Node:
         command = list(spec["template"]["spec"]["containers"][0]["command"])
         return [c.replace(CONFIG_MOUNT, str(self.root / "conf")) for c in command]
 
+    def backup_process(self, method: str, result_file: Path,
+                       **env: str) -> subprocess.Popen[str]:
+        """Start the backup job's command as the repository host (stderr into stdout)."""
+        command = ["/usr/bin/python3", *self.backup_command(method)[1:]]
+        environment = self.env("repo", TCCLOG_TERMINATION_LOG=str(result_file), **env)
+        return subprocess.Popen(as_pg_user(command, environment), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, cwd=self.root)
+
     def backup(self, method: str, result_file: Path,
                timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """Run the backup job's command as the repository host; returns the finished process."""
