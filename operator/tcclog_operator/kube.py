@@ -72,6 +72,9 @@ BY_KIND: dict[str, Resource] = {resource.kind: resource for resource in CHILD_RE
 TCCLOG = Resource(GROUP, VERSION, PLURAL, "TccLog")
 TCCLOGBACKUP = Resource(GROUP, VERSION, BACKUP_PLURAL, BACKUP_KIND)
 OUR_KINDS = {TCCLOG.kind: TCCLOG, TCCLOGBACKUP.kind: TCCLOGBACKUP}
+#: Read and patched on occasion, never watched: the claims of a growing StatefulSet.
+PVC = Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
+_KINDS = {**BY_KIND, **OUR_KINDS, PVC.kind: PVC}
 REQUEST_TIMEOUT_SECONDS = 30
 
 
@@ -117,14 +120,16 @@ class Kube:
         """JSON merge patch of an object we do not own (e.g. Patroni's config ConfigMap);
         a metadata.resourceVersion in `patch` makes it conditional (409 if it moved)."""
         metrics.API_WRITES.labels(verb="patch", kind=kind).inc()
-        return self._call("PATCH", BY_KIND[kind].path(namespace, name), body=dict(patch),
+        return self._call("PATCH", _KINDS[kind].path(namespace, name), body=dict(patch),
                           content_type="application/merge-patch+json")
 
-    def delete(self, kind: str, namespace: str, name: str) -> None:
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background"
+               ) -> None:
+        """Delete (404 is fine); "Orphan" leaves the object's dependents in place."""
         metrics.API_WRITES.labels(verb="delete", kind=kind).inc()
         try:
-            self._call("DELETE", BY_KIND[kind].path(namespace, name),
-                       body={"propagationPolicy": "Background"})
+            self._call("DELETE", _KINDS[kind].path(namespace, name),
+                       body={"propagationPolicy": propagation})
         except ApiException as exc:
             if exc.status != 404:
                 raise
@@ -139,15 +144,14 @@ class Kube:
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            resource = OUR_KINDS.get(kind) or BY_KIND[kind]
-            return self._call("GET", resource.path(namespace, name))
+            return self._call("GET", _KINDS[kind].path(namespace, name))
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
 
     def list(self, kind: str, namespace: str, label_selector: str) -> list[dict[str, Any]]:
-        answer = self._call("GET", BY_KIND[kind].path(namespace),
+        answer = self._call("GET", _KINDS[kind].path(namespace),
                             query=[("labelSelector", label_selector)])
         return list(answer.get("items") or [])
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes.client.rest import ApiException
 
-from . import drift, patroni_dcs, status, status_data, status_ops
+from . import drift, patroni_dcs, status, status_data, status_ops, storage
 from .kube import BY_KIND, Kube
 from .models import TccLog
 from .render import (
@@ -48,6 +48,8 @@ class Outcome:
     applied_objects: dict[ChildKey, Mapping[str, Any]] = field(default_factory=dict)
     pruned: list[ChildKey] = field(default_factory=list)
     status_written: bool = False
+    #: Last known PostgreSQL primary and Redis master (status_data.leader_events).
+    known_leaders: dict[str, str] = field(default_factory=dict)
     #: Patroni's dynamic config matches this generation's spec (None: not checked).
     patroni_config_synced: bool | None = None
     status: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +82,7 @@ def reconcile(
     prometheus_crds_present: bool = False,
     redis_master: str | None = None,
     sync_patroni_config: bool = False,
+    known_leaders: Mapping[str, str] | None = None,
     now: datetime,
 ) -> Outcome:
     """Converge one TccLog's children and status; return what was done.
@@ -110,6 +113,12 @@ def reconcile(
         if not drift.needs_apply(obj, current):
             continue
         try:
+            if (obj["kind"] == "StatefulSet" and current is not None
+                    and storage.needs_growth(obj, current)):
+                resized = storage.grow(kube, obj, current)
+                outcome.events.append(Event(status.EVENT_STORAGE_GROWN, (
+                    f"Asked {', '.join(resized) or 'no claims'} for {storage.claim_size(obj)}; "
+                    f"re-creating StatefulSet {key[1]} (its pods keep running)")))
             live[key] = kube.apply(obj)
         except ApiException as exc:
             # Reported in status and retried by the handler; the rest still converges.
@@ -153,6 +162,10 @@ def reconcile(
     new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
                                        apply_error=apply_error)
     outcome.status = new_status.to_wire()
+    moved, outcome.known_leaders = status_data.leader_events(
+        {**status_data.leaders_of(tcclog.status), **(known_leaders or {})}, new_status)
+    outcome.events.extend(Event(reason, message, warning=kind == "Warning")
+                          for kind, reason, message in moved)
     if status.status_changed(tcclog.status, new_status):
         patch = status.status_patch(tcclog.status, new_status)
         try:
@@ -165,7 +178,6 @@ def reconcile(
         outcome.events.extend(Event(reason, message, warning=kind == "Warning")
                               for kind, reason, message in
                               [*status.transition_events(tcclog.status, new_status),
-                               *status_data.data_tier_events(tcclog.status, new_status),
                                *status_ops.side_events(tcclog.status, new_status)])
     if apply_error:
         raise ApplyFailed(apply_error, outcome)

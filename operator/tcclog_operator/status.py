@@ -50,6 +50,7 @@ EVENT_NOT_READY = "NotReady"
 EVENT_DEGRADED = "Degraded"
 EVENT_RECOVERED = "Recovered"
 EVENT_PATRONI_CONFIG_UPDATED = "PatroniConfigUpdated"
+EVENT_STORAGE_GROWN = "StorageGrown"
 
 State = Literal["ready", "progressing", "degraded"]
 ConditionStatus = Literal["True", "False", "Unknown"]

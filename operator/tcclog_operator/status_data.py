@@ -152,19 +152,31 @@ def data_tier_health(
     return postgres_health(tcclog, children), redis_health(tcclog, children, redis_master)
 
 
-def data_tier_events(
-    old: TccLogStatus | None, new: TccLogStatus
-) -> list[tuple[Literal["Normal", "Warning"], str, str]]:
-    """An Event when Patroni moved the primary, or Sentinel the master, to another pod."""
+Leaders = dict[str, str]  # component ("postgres", "redis") -> last known primary/master
+
+
+def leaders_of(status: TccLogStatus | None) -> Leaders:
+    """The primary and master a status names (where it names them)."""
+    found: Leaders = {}
+    if status is not None:
+        if status.components.postgres and status.components.postgres.primary:
+            found["postgres"] = status.components.postgres.primary
+        if status.components.redis and status.components.redis.master:
+            found["redis"] = status.components.redis.master
+    return found
+
+
+def leader_events(known: Mapping[str, str], new: TccLogStatus
+                  ) -> tuple[list[tuple[Literal["Normal", "Warning"], str, str]], Leaders]:
+    """Events when Patroni moved the primary, or Sentinel the master, to another pod;
+    and the leaders now known. `known` outlives statuses without a leader: a failover
+    passes through a moment with none (old one gone, new one not yet promoted), and the
+    move is still from the old pod to the new one."""
     events: list[tuple[Literal["Normal", "Warning"], str, str]] = []
-    before = old.components.postgres.primary if old and old.components.postgres else None
-    after = new.components.postgres.primary if new.components.postgres else None
-    if before and after and before != after:
-        events.append(("Warning", EVENT_POSTGRES_FAILOVER,
-                       f"PostgreSQL primary moved from {before} to {after}"))
-    before = old.components.redis.master if old and old.components.redis else None
-    after = new.components.redis.master if new.components.redis else None
-    if before and after and before != after:
-        events.append(("Warning", EVENT_REDIS_FAILOVER,
-                       f"Redis master moved from {before} to {after}"))
-    return events
+    now = {**known, **leaders_of(new)}
+    for component, reason, what in (("postgres", EVENT_POSTGRES_FAILOVER, "PostgreSQL primary"),
+                                    ("redis", EVENT_REDIS_FAILOVER, "Redis master")):
+        before, after = known.get(component), now.get(component)
+        if before and after and before != after:
+            events.append(("Warning", reason, f"{what} moved from {before} to {after}"))
+    return events, now

@@ -336,6 +336,8 @@ class LocalCluster:
                 "storageclass.kubernetes.io/is-default-class": "true"}},
             "provisioner": "kubernetes.io/no-provisioner",
             "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain",
+            # As most real classes: claims may grow (tests/e2e grow the PostgreSQL volumes).
+            "allowVolumeExpansion": True,
         })
         for index in range(self.volumes):
             self.request("POST", "/api/v1/persistentvolumes", {

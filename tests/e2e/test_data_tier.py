@@ -102,11 +102,19 @@ def test_network_policies_admit_only_backend_backup_and_peers(
         assert spec.policy_types == ["Ingress"]
         # The policy applies to exactly this component's pods ...
         assert selected(spec.pod_selector.match_labels) == set(by_component[component])
-        # ... and admits exactly the pods of the allowed components (backup has none yet).
+        # ... and, from its own namespace, admits exactly the pods of the allowed
+        # components (backup has none yet).
         admitted = set().union(*(selected(peer.pod_selector.match_labels)
-                                 for rule in spec.ingress for peer in rule._from))
+                                 for rule in spec.ingress for peer in rule._from
+                                 if peer.namespace_selector is None))
         expected = set().union(*(by_component.get(c, []) for c in allowed))
         assert admitted == expected, component
+        # From elsewhere: only exporter metrics (Prometheus) and, for Sentinel, the operator.
+        remote_ports = {port.port for rule in spec.ingress
+                        if any(peer.namespace_selector is not None for peer in rule._from)
+                        for port in rule.ports}
+        assert remote_ports == {"postgres": {9187}, "redis": {9121},
+                                "sentinel": {26379}}[component], component
     postgres_sources = policies["demo-postgres-ingress"].spec.ingress[0]._from
     assert {p.pod_selector.match_labels[COMPONENT] for p in postgres_sources} == {
         "backend", "backup"}
@@ -174,3 +182,31 @@ def test_services_follow_the_role_label_and_status_reports_the_primary(
     wait_for(failover_events, timeout=30, what="the PostgresPrimaryChanged Event")
     assert failover_events() == [
         "PostgreSQL primary moved from demo-postgres-0 to demo-postgres-1"]
+
+
+def test_growing_storage_resizes_the_claims_and_keeps_the_pods(
+        cluster: Cluster, api: client.ApiClient, operator: OperatorProcess,
+        namespace: str) -> None:
+    create(api, minimal(namespace, postgres={"instances": 2, "storage": {"size": "1Gi"}}))
+    wait_instances(api, namespace, 2)
+    before = {p.metadata.name: p.metadata.uid for p in pods(api, namespace, "postgres")}
+    patch_spec(api, namespace, {"postgres": {"storage": {"size": "2Gi"}}})
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+
+    def grown() -> bool:
+        sts = apps.read_namespaced_stateful_set("demo-postgres", namespace)
+        claims = core.list_namespaced_persistent_volume_claim(
+            namespace, label_selector=f"{COMPONENT}=postgres").items
+        return (sts.spec.volume_claim_templates[0].spec.resources.requests["storage"] == "2Gi"
+                and len(claims) == 2
+                and all(c.spec.resources.requests["storage"] == "2Gi" for c in claims))
+
+    wait_for(grown, timeout=90, what="claims and StatefulSet at 2Gi")
+    obj = wait_instances(api, namespace, 2)
+    # The StatefulSet was re-created around the running pods, which it adopted.
+    assert {p.metadata.name: p.metadata.uid for p in pods(api, namespace, "postgres")} == before
+    assert all(p.metadata.owner_references[0].kind == "StatefulSet"
+               for p in pods(api, namespace, "postgres"))
+    assert get(api, namespace)["status"]["observedGeneration"] == obj["metadata"]["generation"]
+    events = core.list_namespaced_event(namespace, field_selector="reason=StorageGrown").items
+    assert events and "demo-postgres" in events[0].message

@@ -78,6 +78,7 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                 redis_master=memo.sentinels.master(TccLog.from_body(body)),
                 sync_patroni_config=memo.patroni_synced.get(uid)
                 != body["metadata"].get("generation"),
+                known_leaders=memo.leaders.get(uid),
                 now=datetime.now(UTC),
             )
         except ApplyFailed as failed:
@@ -107,6 +108,7 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status
+    memo.leaders[uid] = outcome.known_leaders
     if outcome.patroni_config_synced:
         memo.patroni_synced[uid] = body["metadata"].get("generation")
     target = kopf.Body(cast(kopf.RawBody, dict(body)))

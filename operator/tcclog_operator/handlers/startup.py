@@ -26,6 +26,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
     memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
     memo.patroni_synced = {}  # uid -> generation whose spec Patroni's DCS config follows
+    memo.leaders = {}  # uid -> last known primary/master, across leaderless moments
     memo.observed = {}  # Pod/Job uid -> what of it matters to status (children.py)
     memo.prometheus = PrometheusProbe(memo.kube, operator.discovery_interval_seconds)
     memo.sentinels = SentinelProbe(operator.sentinel_interval_seconds)

@@ -11,7 +11,8 @@ from tcclog_operator.models import Components, Endpoints, TccLog, TccLogStatus
 from tcclog_operator.sentinel import master_pod
 from tcclog_operator.status_data import (
     EVENT_POSTGRES_FAILOVER,
-    data_tier_events,
+    leader_events,
+    leaders_of,
     data_tier_health,
     postgres_health,
     redis_health,
@@ -102,11 +103,24 @@ def test_change_of_primary_posts_one_event() -> None:
     first = full_status(THREE, cluster(THREE, 3, [pod("demo-postgres-0", "primary")]))
     second = full_status(THREE, cluster(THREE, 3, [pod("demo-postgres-1", "primary")]))
     assert first.components.postgres.primary == "demo-postgres-0"
-    events = data_tier_events(first, second)
+    events, known = leader_events(leaders_of(first), second)
     assert events == [("Warning", EVENT_POSTGRES_FAILOVER,
                        "PostgreSQL primary moved from demo-postgres-0 to demo-postgres-1")]
-    assert data_tier_events(second, second) == []
-    assert data_tier_events(None, second) == []
+    assert known["postgres"] == "demo-postgres-1"
+    assert leader_events(known, second)[0] == []
+    assert leader_events({}, second)[0] == []
+
+
+def test_a_failover_through_a_moment_without_primary_still_posts_the_move() -> None:
+    first = full_status(THREE, cluster(THREE, 3, [pod("demo-postgres-0", "primary")]))
+    gap = full_status(THREE, cluster(THREE, 3, []))
+    second = full_status(THREE, cluster(THREE, 3, [pod("demo-postgres-1", "primary")]))
+    assert gap.components.postgres.primary is None
+    events, known = leader_events(leaders_of(first), gap)
+    assert events == [] and known == {"postgres": "demo-postgres-0"}
+    events, known = leader_events(known, second)
+    assert [message for _, _, message in events] == [
+        "PostgreSQL primary moved from demo-postgres-0 to demo-postgres-1"]
 
 
 def test_a_crashed_leader_still_labelled_primary_loses_to_the_promoted_one() -> None:
@@ -138,6 +152,6 @@ def test_redis_master_from_sentinel_is_reported_and_its_move_is_an_event() -> No
     before = TccLogStatus(components=Components(redis=known.status))
     after = TccLogStatus(components=Components(
         redis=redis_health(tcclog, {}, "demo-redis-1").status))
-    assert data_tier_events(before, after) == [
+    assert leader_events(leaders_of(before), after)[0] == [
         ("Warning", "RedisMasterChanged", "Redis master moved from demo-redis-0 to demo-redis-1")]
-    assert data_tier_events(before, before) == []
+    assert leader_events(leaders_of(before), before)[0] == []
