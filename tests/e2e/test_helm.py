@@ -102,11 +102,13 @@ def test_values_reach_the_deployment(helm: str) -> None:
                              "resources.limits.memory=1Gi", "replicas=2", crds=False))
     deployment = chart[("apps/v1", "Deployment", NAMESPACE, "tcclog-operator")]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert container["image"] == "reg.example/tcc:0.3.0"
     assert env["TCCLOG_OPERATOR_APP_IMAGE_REPOSITORY"] == "reg.example/tcc"
     assert env["TCCLOG_OPERATOR_NAMESPACES"] == "tcc,tcc-staging"
     assert env["TCCLOG_OPERATOR_DEBUG"] == "true"
+    assert {"name": "TCCLOG_OPERATOR_POD_NAMESPACE",  # NetworkPolicies admit it from there
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}} in container["env"]
     assert container["resources"]["limits"]["memory"] == "1Gi"
     # A namespaced operator's replicas meet in one KopfPeering per watched namespace.
     peerings = {(k[1], k[2]) for k in chart if k[1].endswith("KopfPeering")}
