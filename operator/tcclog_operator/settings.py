@@ -33,6 +33,19 @@ class OperatorSettings(BaseSettings):
         description="Image repository of the app; the tag is spec.version.",
     )
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    # The other images, e.g. for a registry mirror in an air-gapped cluster.
+    postgres_image_repository: str = Field(
+        RenderSettings.postgres_image_repository, min_length=1,
+        description="PostgreSQL + Patroni + pgBackRest image (Dockerfile target `postgres`); "
+        "the tag is spec.version.")
+    redis_image: str = Field(RenderSettings.redis_image, min_length=1,
+                             description="Redis image (server, Sentinel, redis-cli).")
+    postgres_exporter_image: str = Field(
+        RenderSettings.postgres_exporter_image, min_length=1,
+        description="postgres_exporter sidecar image.")
+    redis_exporter_image: str = Field(
+        RenderSettings.redis_exporter_image, min_length=1,
+        description="redis_exporter sidecar image.")
     resync_interval_seconds: float = Field(
         60.0, gt=0, description="How often a timer folds child status back and repairs drift."
     )
@@ -92,4 +105,8 @@ class OperatorSettings(BaseSettings):
             operator_namespace=self.pod_namespace,
             app_image_repository=self.app_image_repository,
             image_pull_policy=self.image_pull_policy,
+            postgres_image_repository=self.postgres_image_repository,
+            redis_image=self.redis_image,
+            postgres_exporter_image=self.postgres_exporter_image,
+            redis_exporter_image=self.redis_exporter_image,
         )
