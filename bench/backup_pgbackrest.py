@@ -101,6 +101,8 @@ def main() -> None:
                 raise RuntimeError(done.stderr)
         timed("pgbackrest full, S3 via TLS, CronJob command (lz4, pmax 2)", size, cronjob)
         print(f"  result: {result.read_text().strip()}", flush=True)  # noqa: T201
+        timed("pgbackrest full, S3 via TLS, lz4, process-max 2 (backup only)", size,
+              lambda: node.run([*pgbr, "--type=full", "backup"], repo_env, timeout=1800))
         timed("pgbackrest full, S3 via TLS, none, process-max 2", size,
               lambda: node.run([*pgbr, "--type=full", "--compress-type=none", "backup"],
                                repo_env, timeout=1800))

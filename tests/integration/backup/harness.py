@@ -90,6 +90,11 @@ class S3Endpoint:
     def start(self) -> None:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
+        # moto's backends are per process, not per server: start from an empty store.
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{self.moto_port}/moto-api/reset", method="POST"), timeout=10)
         boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.moto_port}",
                      aws_access_key_id="testing", aws_secret_access_key="testing",
                      region_name="us-east-1").create_bucket(Bucket=BUCKET)

@@ -137,3 +137,14 @@ def test_backup_command_is_the_rendered_cronjob_command(node: Node) -> None:
     command = node.backup_command("full")
     assert command[0] == "python3" and command[2:4] == ["full", STANZA]
     assert as_pg_user(["true"], {})[-1] == "true"
+
+
+def test_verify_job_checks_the_repository(node: Node) -> None:
+    if not node.info():
+        assert node.backup("full", node.root / "verify-full.json").returncode == 0
+    done = node.backup("verify", node.root / "verify.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((node.root / "verify.json").read_text())
+    assert result["method"] == "verify"
+    assert result["label"] == node.info()[-1]["label"]
+    assert result["location"] == f"s3://{BUCKET}/tcc/pgbackrest"
