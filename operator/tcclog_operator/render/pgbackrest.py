@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..models import S3, TccLog
+from ..models import S3, Recovery, TccLog
 from .credentials import (
     MAX_POSTGRES_INSTANCES,
     TLS_CA_KEY,
@@ -65,6 +65,17 @@ RECOVERY_S3_KEY_SECRET_ENV = "TCCLOG_RECOVERY_S3_KEY_SECRET"
 #: Parallel processes of a backup, and the compression (lz4: fast, see docs/BACKUP.md).
 PROCESS_MAX = 2
 COMPRESS_TYPE = "lz4"
+
+
+def _recovery(tcclog: TccLog) -> Recovery | None:
+    return tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
+
+
+def _required_recovery(tcclog: TccLog) -> Recovery:
+    recovery = _recovery(tcclog)
+    if recovery is None:
+        raise ValueError("spec.bootstrap.recovery is required here")
+    return recovery
 
 
 def repo_path(s3: S3) -> str:
@@ -128,9 +139,7 @@ def config_sections(tcclog: TccLog, role: Role) -> dict[str, dict[str, str]]:
     """pgbackrest.conf as section -> option -> value (see `render_ini`)."""
     child = names(tcclog)
     if role == "recovery":
-        recovery = tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
-        if recovery is None:
-            raise ValueError("role 'recovery' needs spec.bootstrap.recovery")
+        recovery = _required_recovery(tcclog)
         return {
             "global": {**_common(), **_repo_options(recovery.source.s3)},
             recovery.source.stanza: _local_pg(),
@@ -203,8 +212,7 @@ def _recovery_env_prefix() -> str:
 
 def recovery_restore_command(tcclog: TccLog) -> str:
     """restore_command while recovering from the source repository (run by a shell)."""
-    recovery = tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
-    assert recovery is not None
+    recovery = _required_recovery(tcclog)
     return (f"{_recovery_env_prefix()} pgbackrest "
             f"--config={CONFIG_MOUNT}/{RECOVERY_CONFIG_FILE} "
             f'--stanza={recovery.source.stanza} archive-get %f "%p"')
@@ -223,8 +231,7 @@ def recovery_script(tcclog: TccLog) -> str:
     """Patroni's custom bootstrap command: restore the newest backup that fits the target
     from the source repository into the (empty) data directory. Patroni then writes the
     recovery settings itself (recovery_conf) and promotes at the target."""
-    recovery = tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
-    assert recovery is not None
+    recovery = _required_recovery(tcclog)
     target = ""
     if recovery.target_time:
         target = (f' --type=time --target="{pgbackrest_target_time(recovery.target_time)}"'
@@ -237,11 +244,6 @@ export {S3_KEY_SECRET_ENV}="${RECOVERY_S3_KEY_SECRET_ENV}"
 exec pgbackrest --config={CONFIG_MOUNT}/{RECOVERY_CONFIG_FILE} \\
   --stanza={recovery.source.stanza} --pg1-path={POD_PATHS.data_dir}{target} restore
 """
-
-
-
-def _recovery(tcclog: TccLog) -> Any:
-    return tcclog.spec.bootstrap.recovery if tcclog.spec.bootstrap else None
 
 
 def _archiving(tcclog: TccLog) -> bool:
