@@ -280,3 +280,29 @@ def test_target_time_forms() -> None:
     assert pgbackrest_target_time("2026-12-04T10:15:00Z") == "2026-12-04 10:15:00.000000+00"
     assert pgbackrest_target_time("2026-12-04t10:15:00.5-02:00") == (
         "2026-12-04 12:15:00.500000+00")
+
+
+@pytest.mark.parametrize("works", [True, False])
+def test_logical_command_writes_a_result_only_on_success(tmp_path: Any, works: bool) -> None:
+    """The container's shell snippet, run for real with a stand-in `tcclog` on PATH."""
+    import os
+    import subprocess
+
+    from tcclog_operator.render.backup import TERMINATION_LOG, logical_command
+
+    fake = tmp_path / "tcclog"
+    fake.write_text("#!/bin/sh\necho 'backups/20261204T030000Z.dump'\n" if works
+                    else "#!/bin/sh\necho 'pg_dump exited 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result = tmp_path / "termination-log"
+    command = [c.replace(TERMINATION_LOG, str(result)) for c in logical_command("bkt")]
+    done = subprocess.run(command, env={**os.environ, "PATH": f"{tmp_path}:/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=10)
+    if works:
+        assert done.returncode == 0, done.stderr
+        assert json.loads(result.read_text()) == {
+            "method": "logical", "label": "20261204T030000Z.dump",
+            "location": "s3://bkt/backups/20261204T030000Z.dump"}
+    else:
+        assert done.returncode != 0
+        assert not result.exists()
