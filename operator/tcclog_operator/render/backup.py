@@ -153,7 +153,8 @@ def _pgbackrest_pod(tcclog: TccLog, settings: RenderSettings, method: Method) ->
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                       "limits": {"memory": "512Mi"}},
         "securityContext": restricted_container_security_context(),
-        "terminationMessagePolicy": "File",
+        # On failure the log tail becomes the message (kubectl describe); never valid JSON.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
             {"name": "tls", "mountPath": TLS_MOUNT, "readOnly": True},
@@ -190,7 +191,8 @@ def _logical_pod(tcclog: TccLog, settings: RenderSettings) -> dict[str, Any]:
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                       "limits": {"memory": "512Mi"}},
         "securityContext": restricted_container_security_context(),
-        "terminationMessagePolicy": "File",
+        # On failure the log tail becomes the message (kubectl describe); never valid JSON.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     return {
