@@ -17,6 +17,7 @@ import base64
 import copy
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,3 +97,18 @@ def trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
         return {"apiVersion": obj.get("apiVersion"), "kind": "Job", "metadata": metadata,
                 "status": obj.get("status") or {}}
     return {**obj, "metadata": metadata}
+
+
+def packed(obj: Mapping[str, Any]) -> bytes:
+    """How the operator keeps a live object in memory: `trimmed(obj)` as compressed JSON.
+
+    A thousand TccLogs are ~30,000 watched objects; as Python dicts they cost ~250 KiB per
+    TccLog, compressed ~25 KiB. Unpacking the ~30 children of one TccLog costs a few ms
+    per reconcile, which is cheap next to rendering them.
+    """
+    return zlib.compress(json.dumps(trimmed(obj), separators=(",", ":")).encode(), 1)
+
+
+def unpacked(data: bytes) -> dict[str, Any]:
+    unpacked: dict[str, Any] = json.loads(zlib.decompress(data))
+    return unpacked

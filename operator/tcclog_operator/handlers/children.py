@@ -28,7 +28,7 @@ def index_id(resource: Resource) -> str:
 
 def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
                  **_: Any) -> dict[tuple[str, str], Any]:
-    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.trimmed(body)}
+    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.packed(body)}
 
 
 def observed_signature(body: kopf.Body) -> tuple[Any, ...] | None:
@@ -71,8 +71,9 @@ def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs
         if not _observed_changed(body, memo, kwargs.get("type")):
             return
         instance = (body["metadata"].get("labels") or {}).get(INSTANCE_LABEL, "")
-        for tcclog in tcclogs.get((namespace, instance), []):
-            run_reconcile(tcclog, memo, logger, trigger="observed", indexes=kwargs)
+        for packed in tcclogs.get((namespace, instance), []):
+            run_reconcile(drift.unpacked(packed), memo, logger, trigger="observed",
+                          indexes=kwargs)
         return
     owner = controller if controller.get("kind") == KIND else None
     if owner is None:
@@ -85,7 +86,8 @@ def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs
         live_owner = memo.kube.get("TccLog", namespace, owner["name"])
         if live_owner is None or live_owner["metadata"]["uid"] != owner["uid"]:
             return
-    for tcclog in tcclogs.get((namespace, owner["name"]), []):
+    for packed in tcclogs.get((namespace, owner["name"]), []):
+        tcclog = drift.unpacked(packed)
         if tcclog["metadata"]["uid"] == owner["uid"]:
             run_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs)
 

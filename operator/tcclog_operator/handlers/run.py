@@ -48,7 +48,8 @@ def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
     found: dict[ChildKey, Mapping[str, Any]] = {}
     for resource in CHILD_RESOURCES:
         index = indexes.get(f"children_{resource.plural}")
-        for obj in (index.get(key, []) if index is not None else []):
+        for packed in (index.get(key, []) if index is not None else []):
+            obj = drift.unpacked(packed)
             found[child_key(obj)] = obj
     return found
 
@@ -66,11 +67,11 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             body = {**body, "status": last}
         try:
             watched = children_of(body, indexes)
-            applied = memo.applied[uid]
+            applied = {key: drift.unpacked(data) for key, data in memo.applied[uid].items()}
             # Forget our own answers once the watch has delivered something as new.
             for key in [k for k, obj in applied.items()
                         if merge_observed(watched, {k: obj})[k] is not obj]:
-                del applied[key]
+                del applied[key], memo.applied[uid][key]
             outcome = reconcile(
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
@@ -104,7 +105,7 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
     uid = body["metadata"]["uid"]
     metrics.observe_status(body["metadata"]["namespace"], body["metadata"]["name"],
                            outcome.status, body["metadata"].get("creationTimestamp"))
-    memo.applied[uid].update({key: drift.trimmed(obj)
+    memo.applied[uid].update({key: drift.packed(obj)
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status

@@ -19,8 +19,8 @@ TCCLOGS = (GROUP, VERSION, PLURAL)
 @kopf.index(*TCCLOGS)
 def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
             **_: Any) -> dict[tuple[str, str], Any]:
-    """TccLog bodies by (namespace, name), so child events can find their owner."""
-    return {(namespace or "", name): drift.trimmed(body)}
+    """TccLog bodies (packed) by (namespace, name), so child events can find their owner."""
+    return {(namespace or "", name): drift.packed(body)}
 
 
 @kopf.on.resume(*TCCLOGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 
 from tcclog_operator import drift
 
@@ -117,3 +118,12 @@ def test_trimmed_drops_managed_fields_and_keeps_only_pod_metadata() -> None:
            "metadata": {"name": "p", "labels": {"role": "primary"}, "managedFields": []}}
     assert drift.trimmed(pod) == {"apiVersion": "v1", "kind": "Pod",
                                   "metadata": {"name": "p", "labels": {"role": "primary"}}}
+
+
+def test_packed_round_trips_the_trimmed_object_and_is_small() -> None:
+    live = _live(drift.stamp(DEPLOYMENT))
+    live["metadata"]["managedFields"] = [{"manager": "x"}]
+    packed = drift.packed(live)
+    assert isinstance(packed, bytes)
+    assert drift.unpacked(packed) == drift.trimmed(live)
+    assert len(packed) < len(json.dumps(drift.trimmed(live)))
