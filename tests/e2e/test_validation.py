@@ -87,6 +87,23 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str, str]] = [
      "backup.s3.endpoint must be an http:// or https:// URL"),
     ("unknown-log-level", "t", {**VALID_SPEC, "backend": {"logLevel": "trace"}},
      "spec.backend.logLevel", 'Unsupported value: "trace"'),
+    ("differential-cron", "t", {**VALID_SPEC, "backup": {
+        "differentialSchedule": "hourly-ish", "s3": S3}}, "spec.backup.differentialSchedule",
+     "backup.differentialSchedule must be a cron expression with 5 fields"),
+    ("logical-cron", "t", {**VALID_SPEC, "backup": {
+        "logicalSchedule": "0 4 * *", "s3": S3}}, "spec.backup.logicalSchedule",
+     "backup.logicalSchedule must be a cron expression with 5 fields"),
+    ("verify-cron", "t", {**VALID_SPEC, "backup": {
+        "verifySchedule": "sundays", "s3": S3}}, "spec.backup.verifySchedule",
+     "backup.verifySchedule must be a cron expression with 5 fields"),
+    ("recovery-endpoint-not-url", "t", {**VALID_SPEC, "bootstrap": {"recovery": {
+        "source": {"stanza": "old", "s3": {**S3, "endpoint": "minio:9000"}}}}},
+     "spec.bootstrap.recovery.source.s3.endpoint",
+     "bootstrap.recovery.source.s3.endpoint must be an http:// or https:// URL"),
+    ("recovery-target-not-rfc3339", "t", {**VALID_SPEC, "bootstrap": {"recovery": {
+        "source": {"stanza": "old", "s3": S3}, "targetTime": "2026-12-04 10:15"}}},
+     "spec.bootstrap.recovery.targetTime",
+     "bootstrap.recovery.targetTime must be an RFC 3339 time"),
 ]
 
 
@@ -139,6 +156,13 @@ def test_immutable_and_shrink_rules_apply_to_updates(api: client.ApiClient, name
     # Growing the volume is allowed.
     objects.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "t",
                                            {"spec": {"postgres": {"storage": {"size": "20Gi"}}}})
+    # Bootstrap only matters at creation: adding it later is refused.
+    recovery = {"recovery": {"source": {"stanza": "old", "s3": S3}}}
+    with pytest.raises(ApiException) as refused:
+        objects.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "t",
+                                               {"spec": {"bootstrap": recovery}})
+    assert "bootstrap is immutable: it only takes effect when the cluster is created" in (
+        json.loads(refused.value.body)["message"])
 
 
 def test_unknown_fields_are_refused_by_strict_apply_and_never_stored(
