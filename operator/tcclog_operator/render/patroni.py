@@ -40,6 +40,7 @@ PG_MAJOR = 17
 CONFIG_MOUNT = "/etc/patroni"
 CONFIG_FILE = "patroni.yaml"
 POST_BOOTSTRAP_FILE = "post-bootstrap.sh"
+ROLE_CHANGE_FILE = "on-role-change.sh"
 DATA_MOUNT = "/var/lib/postgresql/data"
 SOCKET_DIR = "/var/run/postgresql"
 
@@ -52,6 +53,7 @@ class POD_PATHS:
     pgpass = "/tmp/pgpass"
     socket_dir = SOCKET_DIR
     post_bootstrap = f"{CONFIG_MOUNT}/{POST_BOOTSTRAP_FILE}"
+    on_role_change = f"{CONFIG_MOUNT}/{ROLE_CHANGE_FILE}"
 
 
 # Patroni's DCS timing: a crashed leader's lock expires after `ttl` seconds (20 is the
@@ -159,7 +161,25 @@ def patroni_config(tcclog: TccLog) -> dict[str, Any]:
         # A replica too far behind to stream fetches WAL from the repository.
         config["postgresql"]["recovery_conf"] = {"restore_command": restore_command(tcclog)}
     config["bootstrap"].update(recovery_bootstrap(tcclog))
+    if archive:
+        # Backups switched on for a running cluster: its primary creates the stanza as
+        # soon as it (re)starts with the new configuration, not at the next backup job.
+        callback = f"/bin/sh {POD_PATHS.on_role_change}"
+        config["postgresql"]["callbacks"] = {"on_start": callback, "on_role_change": callback}
     return config
+
+
+def role_change_script(tcclog: TccLog) -> str:
+    """Patroni callback ($1 action, $2 role, $3 scope): on the primary, make sure the
+    pgBackRest stanza exists so WAL archiving works (idempotent; harmless when it does)."""
+    from .pgbackrest import archive_command
+
+    create = archive_command(tcclog).replace("archive-push %p", "stanza-create")
+    return f"""#!/bin/sh
+case "$2" in
+  primary|master) {create} || echo "on-role-change: stanza-create failed" >&2 ;;
+esac
+"""
 
 
 def post_bootstrap_script(tcclog: TccLog | None = None) -> str:

@@ -45,12 +45,14 @@ from .patroni import (
     CONFIG_MOUNT,
     DATA_MOUNT,
     POST_BOOTSTRAP_FILE,
+    ROLE_CHANGE_FILE,
     SOCKET_DIR,
     patroni_config,
     pod_labels_for_patroni,
     post_bootstrap_script,
     role,
     role_binding,
+    role_change_script,
 )
 from .pgbackrest import (
     pg_config_map,
@@ -102,10 +104,14 @@ def service_account(tcclog: TccLog) -> dict[str, Any]:
 
 
 def config_map_data(tcclog: TccLog) -> dict[str, str]:
-    return {
-        CONFIG_FILE: yaml.safe_dump(patroni_config(tcclog), sort_keys=True),
+    config = patroni_config(tcclog)
+    data = {
+        CONFIG_FILE: yaml.safe_dump(config, sort_keys=True),
         POST_BOOTSTRAP_FILE: post_bootstrap_script(tcclog),
     }
+    if "callbacks" in config["postgresql"]:
+        data[ROLE_CHANGE_FILE] = role_change_script(tcclog)
+    return data
 
 
 def config_map(tcclog: TccLog) -> dict[str, Any]:

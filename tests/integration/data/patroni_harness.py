@@ -61,6 +61,9 @@ def member_config(rendered: Mapping[str, Any], root: Path, pg_port: int, api_por
               bin_dir=str(svc.PG_BIN), pgpass=str(root / "pgpass"))
     pg["parameters"]["unix_socket_directories"] = str(root / "socket")
     config["bootstrap"]["post_bootstrap"] = f"/bin/sh {root / 'post-bootstrap.sh'}"
+    # The stanza callback (backups on) drives pgBackRest with the pod's paths; the
+    # backup tests run pgBackRest themselves.
+    pg.pop("callbacks", None)
     # Outside a pod Patroni reads KUBECONFIG; its default context name is kind's.
     config["kubernetes"]["context"] = kube_context
     return config

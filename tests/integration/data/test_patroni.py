@@ -150,7 +150,8 @@ def test_spec_changes_after_bootstrap_reach_patronis_dynamic_config(
                                 "WHERE sync_state = 'sync'").fetchone()
         return work_mem == ("8MB",) and rows == (0,)
 
-    wait_for(async_with_new_work_mem, timeout=60, what="no sync standby and work_mem 8MB on the primary")
+    wait_for(async_with_new_work_mem, timeout=60,
+             what="no sync standby and work_mem 8MB on the primary")
     events = client.CoreV1Api(api).list_namespaced_event(
         patroni.namespace, field_selector="reason=PatroniConfigUpdated").items
     assert events, "no PatroniConfigUpdated event"

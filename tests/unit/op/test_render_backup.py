@@ -306,3 +306,20 @@ def test_logical_command_writes_a_result_only_on_success(tmp_path: Any, works: b
     else:
         assert done.returncode != 0
         assert not result.exists()
+
+
+def test_the_primary_creates_the_stanza_when_backups_are_switched_on_later() -> None:
+    from tcclog_operator.render.patroni import patroni_config, role_change_script
+    from tcclog_operator.render.postgres import config_map_data
+
+    without = make({})
+    assert "callbacks" not in patroni_config(without)["postgresql"]
+    assert "on-role-change.sh" not in config_map_data(without)
+    tcclog = make({"backup": {"s3": {"bucket": "tcc-backups",
+                                     "credentialsSecretRef": {"name": "s3"}}}})
+    callbacks = patroni_config(tcclog)["postgresql"]["callbacks"]
+    assert callbacks == {"on_start": "/bin/sh /etc/patroni/on-role-change.sh",
+                         "on_role_change": "/bin/sh /etc/patroni/on-role-change.sh"}
+    script = config_map_data(tcclog)["on-role-change.sh"]
+    assert script == role_change_script(tcclog)
+    assert "primary|master) pgbackrest --stanza=demo stanza-create" in script

@@ -11,9 +11,9 @@ from tcclog_operator.models import Components, Endpoints, TccLog, TccLogStatus
 from tcclog_operator.sentinel import master_pod
 from tcclog_operator.status_data import (
     EVENT_POSTGRES_FAILOVER,
+    data_tier_health,
     leader_events,
     leaders_of,
-    data_tier_health,
     postgres_health,
     redis_health,
 )
