@@ -110,6 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     kopf_settings = kopf.OperatorSettings()
     kopf_settings.peering.name = settings.peering_name
     kopf_settings.peering.priority = settings.peering_priority
+    kopf_settings.peering.lifetime = settings.peering_lifetime_seconds
     # Peering when its CRDs are installed (deploy/), standalone otherwise (tests, kind demo);
     # passing peering_name to kopf.run would make it mandatory and pause without them.
     kopf_settings.peering.mandatory = False

@@ -65,6 +65,9 @@ class OperatorSettings(BaseSettings):
         "tcclog-operator", min_length=1, description="kopf peering object shared by replicas."
     )
     standalone: bool = Field(False, description="Skip peering (a single replica, or tests).")
+    peering_lifetime_seconds: int = Field(
+        60, ge=5, description="How long a replica's peering record counts after its last "
+        "heartbeat: a crashed active replica is replaced after at most this long.")
     peering_priority: int = Field(
         default_factory=lambda: random.randint(1, 10_000),
         ge=0,

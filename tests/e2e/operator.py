@@ -63,6 +63,8 @@ class OperatorProcess:
     metrics_port: int = field(default_factory=free_port)
     health_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    #: Settings on top of the defaults below (e.g. peering instead of standalone).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         env = {
@@ -74,6 +76,7 @@ class OperatorProcess:
             "TCCLOG_OPERATOR_RESYNC_INTERVAL_SECONDS": str(self.resync_seconds),
             "TCCLOG_OPERATOR_DISCOVERY_INTERVAL_SECONDS": "2",
             "TCCLOG_OPERATOR_LOG_FORMAT": "plain",
+            **self.extra_env,
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
