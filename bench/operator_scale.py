@@ -31,6 +31,8 @@ from tests.cluster.local import REPO, LocalCluster
 from tests.e2e.operator import OPERATOR_USER, OperatorProcess, service_account_kubeconfig
 
 from tcclog_operator.kube import Kube
+from tcclog_operator.models import TccLog
+from tcclog_operator.render import fill_secret_values, render
 
 GROUP, VERSION, PLURAL = "tcclog.com", "v1alpha1", "tcclogs"
 CHILD_KINDS = "serviceaccounts,secrets,configmaps,services,deployments,pdb"
@@ -138,8 +140,13 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> N
                 GROUP, VERSION, namespace, PLURAL, _tcclog(namespace, f"t{i:04d}")),
                 range(count)))
         created = time.perf_counter() - started
-        ready = 0
+        # The operator's own part: every child of every TccLog applied at least once.
+        children = count * _children_per_tcclog(namespace)
+        ready, applied_at = 0, None
         while ready < count and time.perf_counter() - started < 900:
+            if applied_at is None and operator.metric(
+                    "tcclog_operator_api_writes_total", verb="apply") >= children:
+                applied_at = time.perf_counter() - started
             items = objects.list_namespaced_custom_object(GROUP, VERSION, namespace,
                                                           PLURAL)["items"]
             ready = sum(1 for item in items if _ready(item))
@@ -155,11 +162,18 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> N
         operator.stop()
     print(f"{count} TccLogs created in {created:.1f} s; {ready}/{count} Ready "  # noqa: T201
           f"after {converged:.1f} s")
+    print(f"  operator apply requests reached {children} (one per child) after "  # noqa: T201
+          f"{applied_at:.1f} s" if applied_at is not None else "  fewer applies than children")
     print(f"  operator peak RSS: {rss:.0f} MiB")  # noqa: T201
     print(f"  operator write requests until converged: {sum(writes.values())} "  # noqa: T201
           f"({dict(writes.most_common(6))})")
     print(f"  idle: {idle_writes} writes in {idle_seconds:.0f} s "  # noqa: T201
           f"= {idle_writes * 60 / idle_seconds:.1f} writes/min")
+
+
+def _children_per_tcclog(namespace: str) -> int:
+    tcclog = TccLog.from_body(_tcclog(namespace, "probe"))
+    return len(render(tcclog, secret_values=fill_secret_values(tcclog, {})))
 
 
 def _ready(item: dict[str, Any]) -> bool:
