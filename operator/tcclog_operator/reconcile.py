@@ -9,7 +9,7 @@ calls, so an idle reconcile costs no request at all: it renders, compares and st
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,17 +93,46 @@ def reconcile(
     declarative.
     """
     tcclog = TccLog.from_body(body)
-    uid = tcclog.metadata.uid or ""
-    namespace = tcclog.metadata.namespace or ""
-    child_names = names(tcclog)
     outcome = Outcome()
-
     secret_values = fill_secret_values(
         tcclog, values_from_secret_objects(_generated_secrets(kube, tcclog, children)))
     desired = [drift.stamp(obj) for obj in render(
         tcclog, render_settings, secret_values=secret_values,
         prometheus_crds_present=prometheus_crds_present)]
 
+    live, apply_error = _apply(kube, desired, children, outcome)
+    _prune(kube, tcclog, desired, children, live, outcome)
+    observed = _observe(tcclog, live, redis_master=redis_master,
+                        prometheus_crds_present=prometheus_crds_present)
+    if sync_patroni_config and observed.extra[0].status.primary:  # only once Patroni runs
+        _sync_patroni(kube, tcclog, outcome)
+
+    new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
+                                       apply_error=apply_error)
+    outcome.status = new_status.to_wire()
+    moved, outcome.known_leaders = status_data.leader_events(
+        {**status_data.leaders_of(tcclog.status), **(known_leaders or {})}, new_status)
+    outcome.events.extend(_events(moved))
+    if status.status_changed(tcclog.status, new_status):
+        try:
+            kube.patch_status(tcclog.metadata.namespace or "", tcclog.metadata.name,
+                              status.status_patch(tcclog.status, new_status))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            return outcome  # deleted while we worked: its children go with it
+        outcome.status_written = True
+        outcome.events.extend(_events([*status.transition_events(tcclog.status, new_status),
+                                       *status_ops.side_events(tcclog.status, new_status)]))
+    if apply_error:
+        raise ApplyFailed(apply_error, outcome)
+    return outcome
+
+
+def _apply(kube: Kube, desired: list[dict[str, Any]],
+           children: Mapping[ChildKey, Mapping[str, Any]], outcome: Outcome
+           ) -> tuple[dict[ChildKey, Mapping[str, Any]], str | None]:
+    """Apply what drifted; (the children as they are now, the last apply error)."""
     live: dict[ChildKey, Mapping[str, Any]] = dict(children)
     apply_error: str | None = None
     changes: list[tuple[str, ChildKey]] = []
@@ -129,59 +158,53 @@ def reconcile(
         outcome.applied_objects[key] = live[key]
         changes.append(_change(obj, current))
     outcome.events.extend(_apply_events(changes))
+    return live, apply_error
 
+
+def _prune(kube: Kube, tcclog: TccLog, desired: list[dict[str, Any]],
+           children: Mapping[ChildKey, Mapping[str, Any]],
+           live: dict[ChildKey, Mapping[str, Any]], outcome: Outcome) -> None:
+    """Delete what we own and no longer render (never what others own: Pods, Jobs)."""
     wanted = {child_key(obj) for obj in desired}
     for key, child in children.items():
-        if key not in wanted and key[0] in BY_KIND and owned_by(child, uid):
-            kube.delete(key[0], namespace, key[1])
+        if key not in wanted and key[0] in BY_KIND and owned_by(child, tcclog.metadata.uid or ""):
+            kube.delete(key[0], tcclog.metadata.namespace or "", key[1])
             live.pop(key, None)
             outcome.pruned.append(key)
             outcome.events.append(Event(status.EVENT_CHILD_PRUNED,
                                         f"Deleted {key[0]} {key[1]}: no longer rendered"))
 
-    data_tier = status_data.data_tier_health(tcclog, live, redis_master=redis_master)
-    postgres_primary = data_tier[0].status.primary
-    if sync_patroni_config and postgres_primary:  # only once Patroni runs
-        synced = patroni_dcs.sync_dynamic_config(kube, tcclog)
-        outcome.patroni_config_synced = synced != "pending"
-        if synced == "updated":
-            outcome.events.append(Event(
-                status.EVENT_PATRONI_CONFIG_UPDATED,
-                "Patroni's dynamic configuration now follows spec.postgres "
-                "(synchronousMode, parameters)"))
+
+def _observe(tcclog: TccLog, live: Mapping[ChildKey, Mapping[str, Any]], *,
+             redis_master: str | None, prometheus_crds_present: bool
+             ) -> status.ObservedChildren:
+    """Everything status is computed from (pure)."""
+    backend = names(tcclog).backend
     backup, last_successful_backup = status_ops.backup_health(tcclog, live)
     monitoring = status_ops.monitoring_health(
         tcclog, prometheus_crds_present=prometheus_crds_present)
-    observed = status.ObservedChildren(
-        deployment=live.get(("Deployment", child_names.backend)),
-        hpa=live.get(("HorizontalPodAutoscaler", child_names.backend)),
-        extra=data_tier,
+    return status.ObservedChildren(
+        deployment=live.get(("Deployment", backend)),
+        hpa=live.get(("HorizontalPodAutoscaler", backend)),
+        extra=status_data.data_tier_health(tcclog, live, redis_master=redis_master),
         side=tuple(side for side in (backup, monitoring) if side is not None),
         last_successful_backup=last_successful_backup,
     )
-    new_status = status.compute_status(tcclog, observed, endpoints=endpoints(tcclog), now=now,
-                                       apply_error=apply_error)
-    outcome.status = new_status.to_wire()
-    moved, outcome.known_leaders = status_data.leader_events(
-        {**status_data.leaders_of(tcclog.status), **(known_leaders or {})}, new_status)
-    outcome.events.extend(Event(reason, message, warning=kind == "Warning")
-                          for kind, reason, message in moved)
-    if status.status_changed(tcclog.status, new_status):
-        patch = status.status_patch(tcclog.status, new_status)
-        try:
-            kube.patch_status(namespace, tcclog.metadata.name, patch)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            return outcome  # deleted while we worked: its children go with it
-        outcome.status_written = True
-        outcome.events.extend(Event(reason, message, warning=kind == "Warning")
-                              for kind, reason, message in
-                              [*status.transition_events(tcclog.status, new_status),
-                               *status_ops.side_events(tcclog.status, new_status)])
-    if apply_error:
-        raise ApplyFailed(apply_error, outcome)
-    return outcome
+
+
+def _sync_patroni(kube: Kube, tcclog: TccLog, outcome: Outcome) -> None:
+    synced = patroni_dcs.sync_dynamic_config(kube, tcclog)
+    outcome.patroni_config_synced = synced != "pending"
+    if synced == "updated":
+        outcome.events.append(Event(
+            status.EVENT_PATRONI_CONFIG_UPDATED,
+            "Patroni's dynamic configuration now follows spec.postgres "
+            "(synchronousMode, parameters)"))
+
+
+def _events(found: Sequence[tuple[str, str, str]]) -> list[Event]:
+    """(type, reason, message) triples from the pure status modules as Events."""
+    return [Event(reason, message, warning=kind == "Warning") for kind, reason, message in found]
 
 
 def _generated_secrets(kube: Kube, tcclog: TccLog,
