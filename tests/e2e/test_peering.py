@@ -8,6 +8,7 @@ paused for this test and started again afterwards.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,10 @@ def reconciles(replica: OperatorProcess) -> float:
 def test_one_replica_acts_and_another_takes_over_when_it_dies(
         api: client.ApiClient, namespace: str, replicas: list[OperatorProcess]) -> None:
     active, standby = replicas
+    # A replica acts until peering has told it about a higher priority: let them meet first.
+    wait_for(lambda: "Pausing operations in favour of" in standby.log_tail(20000), timeout=30,
+             what="the standby replica to pause for the active one")
+    time.sleep(2)  # events already in flight when it paused are still handled
     create(api, minimal(namespace))
     wait_ready(api, namespace)
     assert reconciles(active) > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -54,8 +55,54 @@ def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
     return found
 
 
+@dataclass
+class ReconcileSlot:
+    """One TccLog's reconciles: at most one runs; what arrives meanwhile asks for one more
+    round instead of waiting in line. Creating a TccLog makes ~30 children and each of
+    their events asks for a reconcile; queued, they would hold every worker thread and
+    repeat the same work ~30 times; coalesced, they cost one or two rounds."""
+
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    busy: bool = False
+    again: bool = False
+
+
 def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                   trigger: str, indexes: Mapping[str, Any]) -> None:
+    uid = body["metadata"]["uid"]
+    slot: ReconcileSlot = memo.slots.setdefault(uid, ReconcileSlot())
+    with slot.guard:
+        if slot.busy:
+            slot.again = True  # the running reconcile goes round once more
+            return
+        slot.busy = True
+    try:
+        current: Mapping[str, Any] | None = body
+        while current is not None:
+            _reconcile_once(current, memo, logger, trigger=trigger, indexes=indexes)
+            with slot.guard:
+                if not slot.again:
+                    return
+                slot.again = False
+            current, trigger = _latest(body, indexes), "coalesced"
+    finally:
+        with slot.guard:
+            slot.busy = False
+
+
+def _latest(body: Mapping[str, Any], indexes: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The TccLog as the watch last delivered it (None once it is gone)."""
+    key = (body["metadata"]["namespace"], body["metadata"]["name"])
+    index = indexes.get("tcclogs")
+    for packed in (index.get(key, []) if index is not None else []):
+        latest = drift.unpacked(packed)
+        if latest["metadata"]["uid"] == body["metadata"]["uid"]:
+            return latest
+    return None
+
+
+def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
+                    trigger: str, indexes: Mapping[str, Any]) -> None:
     uid = body["metadata"]["uid"]
     if body["metadata"].get("deletionTimestamp"):
         return  # garbage collection removes the children; recreating them would race it

@@ -23,6 +23,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.operator = operator
     memo.kube = Kube(api_client_from_environment(), operator.field_manager)
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
+    memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
     memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
     memo.patroni_synced = {}  # uid -> generation whose spec Patroni's DCS config follows

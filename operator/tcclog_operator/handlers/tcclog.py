@@ -47,4 +47,5 @@ def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     memo.sentinels.forget(metadata.get("uid"))
     memo.patroni_synced.pop(metadata.get("uid"), None)
     memo.leaders.pop(metadata.get("uid"), None)
+    memo.slots.pop(metadata.get("uid"), None)
     metrics.forget(metadata.get("namespace", ""), metadata.get("name", ""))
