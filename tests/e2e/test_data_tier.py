@@ -205,8 +205,11 @@ def test_growing_storage_resizes_the_claims_and_keeps_the_pods(
     obj = wait_instances(api, namespace, 2)
     # The StatefulSet was re-created around the running pods, which it adopted.
     assert {p.metadata.name: p.metadata.uid for p in pods(api, namespace, "postgres")} == before
-    assert all(p.metadata.owner_references[0].kind == "StatefulSet"
-               for p in pods(api, namespace, "postgres"))
+    # Adoption (the controller re-adding its owner reference) follows asynchronously.
+    wait_for(lambda: all((p.metadata.owner_references or [None])[0] is not None
+                         and p.metadata.owner_references[0].kind == "StatefulSet"
+                         for p in pods(api, namespace, "postgres")),
+             timeout=60, what="the new StatefulSet to adopt the running pods")
     assert get(api, namespace)["status"]["observedGeneration"] == obj["metadata"]["generation"]
     events = core.list_namespaced_event(namespace, field_selector="reason=StorageGrown").items
     assert events and "demo-postgres" in events[0].message
