@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -37,18 +37,22 @@ class ObjectMeta(BaseModel):
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
-class TccLog(BaseModel):
-    """A whole TccLog object, e.g. `TccLog.model_validate(body)` on a kopf body or YAML."""
+class ApiObject(BaseModel):
+    """Base of our whole objects (TccLog, TccLogBackup): camelCase, foreign keys ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def from_body(cls, body: Any) -> Self:
+        """Parse a kopf body / API response / YAML document (any mapping)."""
+        return cls.model_validate(dict(body))
+
+
+class TccLog(ApiObject):
+    """A whole TccLog object, e.g. `TccLog.from_body(body)` on a kopf body or YAML."""
 
     api_version: Literal["tcclog.com/v1alpha1"] = "tcclog.com/v1alpha1"
     kind: Literal["TccLog"] = "TccLog"
     metadata: ObjectMeta
     spec: TccLogSpec
     status: TccLogStatus | None = None
-
-    @classmethod
-    def from_body(cls, body: Any) -> TccLog:
-        """Parse a kopf body / API response / YAML document (any mapping)."""
-        return cls.model_validate(dict(body))

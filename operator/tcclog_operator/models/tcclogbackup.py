@@ -7,13 +7,12 @@ size, location) as reported by the backup container itself.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from .common import ApiModel, cel, validated
-from .tcclog import GROUP, ObjectMeta
+from .tcclog import GROUP, ApiObject, ObjectMeta
 
 BACKUP_KIND = "TccLogBackup"
 BACKUP_PLURAL = "tcclogbackups"
@@ -69,20 +68,14 @@ class TccLogBackupStatus(ApiModel):
     )
 
 
-class TccLogBackup(BaseModel):
+class TccLogBackup(ApiObject):
     """A whole TccLogBackup object (kopf body, API response or YAML)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
     api_version: Literal["tcclog.com/v1alpha1"] = "tcclog.com/v1alpha1"
     kind: Literal["TccLogBackup"] = "TccLogBackup"
     metadata: ObjectMeta
     spec: TccLogBackupSpec
     status: TccLogBackupStatus | None = None
-
-    @classmethod
-    def from_body(cls, body: Any) -> TccLogBackup:
-        return cls.model_validate(dict(body))
 
 
 __all__ = [
