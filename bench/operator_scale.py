@@ -3,12 +3,17 @@
     .venv/bin/python -m bench.operator_scale single          # one TccLog vs kubectl floor
     .venv/bin/python -m bench.operator_scale many --count 100
     .venv/bin/python -m bench.operator_scale many --count 1000 --idle 60
+    .venv/bin/python -m bench.operator_scale floor --count 1000
 
 `single`: time from creating one TccLog to all its children existing, against the
 floor of `kubectl apply --server-side` of the same `tcclog-operator render` output.
 `many`: N TccLogs created at once; time until every one is Ready for its generation,
 the operator's peak RSS, the write requests it made (API server audit log), and the
 writes per minute once idle.
+`floor`: the same N TccLogs, but no operator: their rendered children are written by a
+plain loop of server-side applies (8 threads) and the clock stops when every
+Deployment and StatefulSet is ready. That is what the API server, etcd, the
+controllers and KWOK cost on this machine, whoever writes the objects.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from tests.cluster import running_cluster
 from tests.cluster.local import REPO, LocalCluster
 from tests.e2e.operator import OPERATOR_USER, OperatorProcess, service_account_kubeconfig
 
+from tcclog_operator import drift
 from tcclog_operator.kube import Kube
 from tcclog_operator.models import TccLog
-from tcclog_operator.render import fill_secret_values, render
+from tcclog_operator.render import MANAGED_BY_SELECTOR, fill_secret_values, render
 
 GROUP, VERSION, PLURAL = "tcclog.com", "v1alpha1", "tcclogs"
 CHILD_KINDS = "serviceaccounts,secrets,configmaps,services,deployments,pdb"
@@ -124,7 +130,8 @@ def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
           f"({ours / floor:.2f}x the floor)")
 
 
-def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> None:
+def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float,
+         timeout: float) -> None:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     objects = client.CustomObjectsApi(api)
     namespace = "bench"
@@ -143,7 +150,7 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> N
         # The operator's own part: every child of every TccLog applied at least once.
         children = count * _children_per_tcclog(namespace)
         ready, applied_at = 0, None
-        while ready < count and time.perf_counter() - started < 900:
+        while ready < count and time.perf_counter() - started < timeout:
             if applied_at is None and operator.metric(
                     "tcclog_operator_api_writes_total", verb="apply") >= children:
                 applied_at = time.perf_counter() - started
@@ -171,6 +178,48 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float) -> N
           f"= {idle_writes * 60 / idle_seconds:.1f} writes/min")
 
 
+def floor(cluster: _Cluster, count: int, timeout: float) -> None:
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    objects = client.CustomObjectsApi(api)
+    kube = Kube(api, field_manager="bench-floor")
+    namespace = "bench"
+    _setup(cluster, namespace)
+
+    def create_and_write(index: int) -> int:
+        body = objects.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, _tcclog(namespace, f"t{index:04d}"))
+        tcclog = TccLog.from_body(body)
+        children = render(tcclog, secret_values=fill_secret_values(tcclog, {}))
+        for child in children:
+            kube.apply(drift.stamp(child))
+        return len(children)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        written = sum(pool.map(create_and_write, range(count)))
+    written_at = time.perf_counter() - started
+    pending = count
+    while pending and time.perf_counter() - started < timeout:
+        pending = _unready_workloads(kube, namespace)
+        time.sleep(1)
+    converged = time.perf_counter() - started
+    print(f"floor, {count} TccLogs: {written} children written in {written_at:.1f} s; "  # noqa: T201
+          f"{'all' if not pending else f'{pending} not'} ready after {converged:.1f} s")
+
+
+def _unready_workloads(kube: Kube, namespace: str) -> int:
+    """Deployments not available and StatefulSets not ready, as the operator's status sees them."""
+    unready = 0
+    for item in kube.list("Deployment", namespace, MANAGED_BY_SELECTOR):
+        status = item.get("status") or {}
+        unready += status.get("availableReplicas", 0) < item["spec"].get("replicas", 1)
+    for item in kube.list("StatefulSet", namespace, MANAGED_BY_SELECTOR):
+        status = item.get("status") or {}
+        unready += (status.get("readyReplicas", 0) < item["spec"].get("replicas", 1)
+                    or status.get("observedGeneration", 0) < item["metadata"]["generation"])
+    return unready
+
+
 def _children_per_tcclog(namespace: str) -> int:
     tcclog = TccLog.from_body(_tcclog(namespace, "probe"))
     return len(render(tcclog, secret_values=fill_secret_values(tcclog, {})))
@@ -185,10 +234,11 @@ def _ready(item: dict[str, Any]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["single", "many"])
+    parser.add_argument("mode", choices=["single", "many", "floor"])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--idle", type=float, default=60)
+    parser.add_argument("--timeout", type=float, default=900, help="give up after (s)")
     args = parser.parse_args()
     # Room for every pod and claim: 1,000 TccLogs are ~6,000 pods and ~2,000 claims.
     capacity = {"cpu": "4000", "memory": "64Ti", "pods": str(max(110, args.count * 2))}
@@ -198,8 +248,10 @@ def main() -> None:
         cluster = _Cluster(local)
         if args.mode == "single":
             single(cluster, Path(tmp), args.rounds)
+        elif args.mode == "floor":
+            floor(cluster, args.count, args.timeout)
         else:
-            many(cluster, Path(tmp), args.count, args.idle)
+            many(cluster, Path(tmp), args.count, args.idle, args.timeout)
 
 
 if __name__ == "__main__":
