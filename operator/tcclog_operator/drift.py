@@ -50,33 +50,51 @@ def stamp(desired: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def is_subset(desired: Any, actual: Any) -> bool:
-    """True when every field of `desired` holds the same value in `actual`."""
-    if isinstance(desired, Mapping):
-        return isinstance(actual, Mapping) and all(
-            key in actual and is_subset(value, actual[key]) for key, value in desired.items()
-        )
-    if isinstance(desired, list) and _named(desired) and _named(actual):
-        # Lists merged by name (containers, env, ports, volumes): server-side apply
-        # keeps items other managers added, so only our items must match.
-        by_name = {item["name"]: item for item in actual}
-        return all(item["name"] in by_name and is_subset(item, by_name[item["name"]])
-                   for item in desired)
+    """True when every field of `desired` holds the same value in `actual`.
+
+    Written as plain loops, leaves first: an idle reconcile is mostly this function.
+    """
+    if isinstance(desired, _SCALARS):
+        if isinstance(desired, bool) or isinstance(actual, bool):
+            return desired is actual
+        if isinstance(desired, int | float) and isinstance(actual, int | float):
+            return float(desired) == float(actual)
+        return bool(desired == actual)
+    if isinstance(desired, dict | Mapping):
+        if not isinstance(actual, dict | Mapping):
+            return False
+        for key, value in desired.items():
+            if key not in actual or not is_subset(value, actual[key]):
+                return False
+        return True
     if isinstance(desired, list):
-        return (
-            isinstance(actual, list)
-            and len(desired) == len(actual)
-            and all(is_subset(d, a) for d, a in zip(desired, actual, strict=True))
-        )
-    if isinstance(desired, bool) or isinstance(actual, bool):
-        return desired is actual
-    if isinstance(desired, int | float) and isinstance(actual, int | float):
-        return float(desired) == float(actual)
+        if not isinstance(actual, list):
+            return False
+        if _named(desired) and _named(actual):
+            # Lists merged by name (containers, env, ports, volumes): server-side apply
+            # keeps items other managers added, so only our items must match.
+            by_name = {item["name"]: item for item in actual}
+            for item in desired:
+                if item["name"] not in by_name or not is_subset(item, by_name[item["name"]]):
+                    return False
+            return True
+        if len(desired) != len(actual):
+            return False
+        for wanted, found in zip(desired, actual, strict=True):  # noqa: SIM110 (a loop is faster)
+            if not is_subset(wanted, found):
+                return False
+        return True
     return bool(desired == actual)
 
 
-def _named(items: Any) -> bool:
-    return isinstance(items, list) and all(
-        isinstance(item, Mapping) and "name" in item for item in items)
+_SCALARS = (str, bool, int, float, type(None))
+
+
+def _named(items: list[Any]) -> bool:
+    for item in items:  # noqa: SIM110 (a loop is faster)
+        if not isinstance(item, dict | Mapping) or "name" not in item:
+            return False
+    return True
 
 
 def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) -> bool:
