@@ -17,6 +17,7 @@ from typing import Any
 from kubernetes.client.rest import ApiException
 
 from . import drift, patroni_dcs, status, status_data, status_ops, storage
+from .desired import DesiredChildren
 from .kube import BY_KIND, Kube
 from .models import TccLog
 from .render import (
@@ -24,7 +25,6 @@ from .render import (
     endpoints,
     fill_secret_values,
     names,
-    render,
     required_secrets,
     values_from_secret_objects,
 )
@@ -84,6 +84,7 @@ def reconcile(
     sync_patroni_config: bool = False,
     known_leaders: Mapping[str, str] | None = None,
     now: datetime,
+    desired_children: DesiredChildren | None = None,
 ) -> Outcome:
     """Converge one TccLog's children and status; return what was done.
 
@@ -96,9 +97,9 @@ def reconcile(
     outcome = Outcome()
     secret_values = fill_secret_values(
         tcclog, values_from_secret_objects(_generated_secrets(kube, tcclog, children)))
-    desired = [drift.stamp(obj) for obj in render(
+    desired = (desired_children or DesiredChildren()).of(
         tcclog, render_settings, secret_values=secret_values,
-        prometheus_crds_present=prometheus_crds_present)]
+        prometheus_crds_present=prometheus_crds_present)
 
     live, apply_error = _apply(kube, desired, children, outcome)
     _prune(kube, tcclog, desired, children, live, outcome)

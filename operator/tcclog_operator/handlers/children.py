@@ -17,7 +17,7 @@ from ..models.tcclog import KIND
 from ..models.tcclogbackup import BACKUP_KIND
 from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR, ROLE_LABEL
 from .backups import converge_request_of_job
-from .run import run_reconcile
+from .run import in_worker, request_reconcile
 
 _MANAGED_BY = dict([MANAGED_BY_SELECTOR.split("=", 1)])
 
@@ -26,7 +26,7 @@ def index_id(resource: Resource) -> str:
     return f"children_{resource.plural}"
 
 
-def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
+async def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
                  **_: Any) -> dict[tuple[str, str], Any]:
     return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.packed(body)}
 
@@ -59,37 +59,40 @@ def _observed_changed(body: kopf.Body, memo: Any, event_type: str | None) -> boo
     return changed
 
 
-def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:
+async def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger,
+                          **kwargs: Any) -> None:
+    """Runs in the event loop and never waits: it only decides which TccLog (or
+    TccLogBackup) to converge and hands that to a worker thread."""
     tcclogs: kopf.Index[tuple[str, str], Any] = kwargs["tcclogs"]
     namespace = body["metadata"]["namespace"]
     controller: dict[str, Any] = next((ref for ref in body["metadata"].get("ownerReferences", [])
                        if ref.get("controller")), {})
     if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND:
-        converge_request_of_job(namespace, controller["name"], memo, logger)
+        in_worker(memo, logger, "backup request", converge_request_of_job,
+                  namespace, controller["name"], memo, logger)
     if observed_signature(body) is not None:
         # Pods (of StatefulSets) and Jobs (of CronJobs) reach their TccLog by label.
         if not _observed_changed(body, memo, kwargs.get("type")):
             return
         instance = (body["metadata"].get("labels") or {}).get(INSTANCE_LABEL, "")
         for packed in tcclogs.get((namespace, instance), []):
-            run_reconcile(drift.unpacked(packed), memo, logger, trigger="observed",
-                          indexes=kwargs)
+            request_reconcile(drift.unpacked(packed), memo, logger, trigger="observed",
+                              indexes=kwargs)
         return
     owner = controller if controller.get("kind") == KIND else None
     if owner is None:
         return
-    if kwargs.get("type") == "DELETED":
+    deleted = kwargs.get("type") == "DELETED"
+    if deleted:
         # Our memory of the last apply must not hide a deletion from the reconcile.
         memo.applied[owner["uid"]].pop((body["kind"], body["metadata"]["name"]), None)
-        # The garbage collector deletes children after their TccLog is gone, and our
-        # index of TccLogs may not know that yet: ask the API before recreating anything.
-        live_owner = memo.kube.get("TccLog", namespace, owner["name"])
-        if live_owner is None or live_owner["metadata"]["uid"] != owner["uid"]:
-            return
     for packed in tcclogs.get((namespace, owner["name"]), []):
         tcclog = drift.unpacked(packed)
         if tcclog["metadata"]["uid"] == owner["uid"]:
-            run_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs)
+            # The garbage collector deletes children after their TccLog is gone, and our
+            # index of TccLogs may not know that yet: ask the API before recreating anything.
+            request_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs,
+                              confirm_owner=deleted)
 
 
 for _resource in CHILD_RESOURCES:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -67,16 +69,64 @@ class ReconcileSlot:
     again: bool = False
 
 
-def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
-                  trigger: str, indexes: Mapping[str, Any]) -> None:
-    uid = body["metadata"]["uid"]
+def _claim(memo: Any, uid: str) -> ReconcileSlot | None:
+    """The slot if the caller is to run the reconcile; None if one is running (it will
+    go round once more)."""
     slot: ReconcileSlot = memo.slots.setdefault(uid, ReconcileSlot())
     with slot.guard:
         if slot.busy:
-            slot.again = True  # the running reconcile goes round once more
-            return
+            slot.again = True
+            return None
         slot.busy = True
+    return slot
+
+
+def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
+                  trigger: str, indexes: Mapping[str, Any]) -> None:
+    """Reconcile now, in this (worker) thread: the TccLog's own handlers, whose errors
+    kopf retries."""
+    slot = _claim(memo, body["metadata"]["uid"])
+    if slot is not None:
+        _drain(slot, body, memo, logger, trigger=trigger, indexes=indexes)
+
+
+def request_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
+                      trigger: str, indexes: Mapping[str, Any],
+                      confirm_owner: bool = False) -> None:
+    """Ask for a reconcile from the event loop without waiting for it (child events).
+
+    Thousands of child events arrive while TccLogs converge; a handler that waited for
+    its reconcile would hold kopf's per-object queue, and the whole watch event behind
+    it, in memory. `confirm_owner`: ask the API server first whether the TccLog still
+    exists (the garbage collector may be deleting its children).
+    """
+    slot = _claim(memo, body["metadata"]["uid"])
+    if slot is None:
+        return
+    in_worker(memo, logger, f"reconcile ({trigger})", _drain, slot, body, memo, logger,
+              trigger=trigger, indexes=indexes, confirm_owner=confirm_owner)
+
+
+def in_worker(memo: Any, logger: kopf.Logger, what: str, fn: Callable[..., None],
+              *args: Any, **kwargs: Any) -> None:
+    """Run `fn` in a reconcile thread, unawaited; a failure is logged (status and metrics
+    already say so, and the resync timer retries)."""
+    # kopf.event() finds its queue through context variables: carry them to the thread.
+    context = contextvars.copy_context()
+    future = memo.executor.submit(context.run, fn, *args, **kwargs)
+
+    def report(done: Future[None]) -> None:
+        if (error := done.exception()) is not None:
+            logger.error("%s failed: %s", what, error)
+
+    future.add_done_callback(report)
+
+
+def _drain(slot: ReconcileSlot, body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
+           trigger: str, indexes: Mapping[str, Any], confirm_owner: bool = False) -> None:
     try:
+        if confirm_owner and not _still_exists(body, memo):
+            return
         current: Mapping[str, Any] | None = body
         while current is not None:
             _reconcile_once(current, memo, logger, trigger=trigger, indexes=indexes)
@@ -88,6 +138,12 @@ def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
     finally:
         with slot.guard:
             slot.busy = False
+
+
+def _still_exists(body: Mapping[str, Any], memo: Any) -> bool:
+    metadata = body["metadata"]
+    live = memo.kube.get("TccLog", metadata["namespace"], metadata["name"])
+    return live is not None and live["metadata"]["uid"] == metadata["uid"]
 
 
 def _latest(body: Mapping[str, Any], indexes: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -114,11 +170,14 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             body = {**body, "status": last}
         try:
             watched = children_of(body, indexes)
-            applied = {key: drift.unpacked(data) for key, data in memo.applied[uid].items()}
+            # A copy: child events (in the event loop) may drop entries meanwhile.
+            applied = {key: drift.unpacked(data)
+                       for key, data in list(memo.applied[uid].items())}
             # Forget our own answers once the watch has delivered something as new.
             for key in [k for k, obj in applied.items()
                         if merge_observed(watched, {k: obj})[k] is not obj]:
-                del applied[key], memo.applied[uid][key]
+                del applied[key]
+                memo.applied[uid].pop(key, None)
             outcome = reconcile(
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
@@ -128,6 +187,7 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
                 != body["metadata"].get("generation"),
                 known_leaders=memo.leaders.get(uid),
                 now=datetime.now(UTC),
+                desired_children=memo.desired,
             )
         except ApplyFailed as failed:
             metrics.reconcile_failed(body["metadata"]["namespace"], body["metadata"]["name"],

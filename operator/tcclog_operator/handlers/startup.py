@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
 from prometheus_client import start_http_server
 
+from ..desired import DesiredChildren
 from ..kube import CHILD_RESOURCES, Kube, api_client_from_environment
 from ..render import MANAGED_BY_SELECTOR
+from ..render.meta import COMPONENT_LABEL
+from ..render.patroni import COMPONENT as POSTGRES_COMPONENT
 from ..sentinel import SentinelProbe
 from ..settings import OperatorSettings
 from .run import PrometheusProbe
+
+# Of the pods only PostgreSQL's matter (Patroni's role labels feed status.postgres);
+# the backend's and Redis' would triple the pod events, each a whole Pod, for nothing.
+WATCH_SELECTORS = {
+    "pods": f"{MANAGED_BY_SELECTOR},{COMPONENT_LABEL}={POSTGRES_COMPONENT}",
+}
 
 
 @kopf.on.startup()
@@ -25,6 +35,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
+    memo.desired = DesiredChildren()  # uid -> last render, reused while its inputs hold
     memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
     memo.patroni_synced = {}  # uid -> generation whose spec Patroni's DCS config follows
     memo.leaders = {}  # uid -> last known primary/master, across leaderless moments
@@ -41,10 +52,13 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     # Watch only our children: the API server filters, not this process.
     for resource in CHILD_RESOURCES:
         selector = (resource.api_version, resource.plural)
-        settings.watching.label_selectors[selector] = MANAGED_BY_SELECTOR
+        settings.watching.label_selectors[selector] = WATCH_SELECTORS.get(
+            resource.plural, MANAGED_BY_SELECTOR)
     settings.batching.worker_limit = operator.worker_limit
-    # Reconciles are synchronous (the kubernetes client); they run in this many threads.
-    settings.execution.max_workers = 16
+    # Reconciles are synchronous (the kubernetes client); they run in these threads,
+    # whether kopf calls a handler or a child event asks for one (run.request_reconcile).
+    memo.executor = ThreadPoolExecutor(operator.max_workers, thread_name_prefix="reconcile")
+    settings.execution.executor = memo.executor
     settings.networking.request_timeout = 60
     settings.watching.server_timeout = 300
 

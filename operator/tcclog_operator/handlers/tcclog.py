@@ -17,7 +17,7 @@ TCCLOGS = (GROUP, VERSION, PLURAL)
 
 
 @kopf.index(*TCCLOGS)
-def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
+async def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
             **_: Any) -> dict[tuple[str, str], Any]:
     """TccLog bodies (packed) by (namespace, name), so child events can find their owner."""
     return {(namespace or "", name): drift.packed(body)}
@@ -44,6 +44,7 @@ def deleted(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     metadata = body.get("metadata", {})
     memo.last_status.pop(metadata.get("uid"), None)
     memo.applied.pop(metadata.get("uid"), None)
+    memo.desired.forget(metadata.get("uid"))
     memo.sentinels.forget(metadata.get("uid"))
     memo.patroni_synced.pop(metadata.get("uid"), None)
     memo.leaders.pop(metadata.get("uid"), None)

@@ -43,6 +43,7 @@ ROLE_PRIMARY = "primary"
 ROLE_REPLICA = "replica"
 #: Pod label whose value is the Patroni scope (Patroni's own default label name).
 SCOPE_LABEL = "cluster-name"
+COMPONENT_LABEL = "app.kubernetes.io/component"
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def selector_labels(tcclog: TccLog, component: str) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": PART_OF,
         INSTANCE_LABEL: tcclog.metadata.name,
-        "app.kubernetes.io/component": component,
+        COMPONENT_LABEL: component,
     }
 
 
