@@ -10,6 +10,7 @@ and a render output pasted into a review or a CI log must not leak credentials.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,6 +106,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     import tcclog_operator.handlers  # noqa: F401  (registers the kopf handlers)
 
+    _fewer_malloc_arenas()
     settings = OperatorSettings()
     kopf.configure(debug=settings.debug, log_format=kopf.LogFormat[settings.log_format.upper()])
     kopf_settings = kopf.OperatorSettings()
@@ -124,6 +126,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         memo=kopf.Memo(operator_settings=settings),
     )
     return 0
+
+
+def _fewer_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas before the reconcile threads start.
+
+    glibc gives each busy thread an arena of its own (up to 8 per core); with 16 threads
+    handing watch events and API answers around, each arena keeps its own freed memory
+    (~10 MiB more RSS at 100 TccLogs, the same as MALLOC_ARENA_MAX=2). Python's
+    allocator does not gain from more arenas: the GIL serialises it anyway.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc (e.g. musl): nothing to tune
+    m_arena_max = -8  # from malloc.h
+    libc.mallopt(m_arena_max, arenas)
 
 
 def build_parser() -> argparse.ArgumentParser:

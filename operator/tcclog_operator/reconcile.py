@@ -258,12 +258,13 @@ def merge_observed(watched: Mapping[ChildKey, Mapping[str, Any]],
     merged = dict(watched)
     for key, obj in applied.items():
         seen = watched.get(key)
-        if seen is None or _revision(obj) > _revision(seen):
+        if seen is None or revision(obj) > revision(seen):
             merged[key] = obj
     return merged
 
 
-def _revision(obj: Mapping[str, Any]) -> int:
+def revision(obj: Mapping[str, Any]) -> int:
+    """How recent this version of an object is, comparable between versions of it."""
     # resourceVersion is opaque by contract; on every etcd-backed API server it is the
     # etcd revision, an increasing integer. Anything else counts as oldest.
     try:

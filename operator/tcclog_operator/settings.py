@@ -80,7 +80,8 @@ class OperatorSettings(BaseSettings):
     )
     metrics_address: str = Field("0.0.0.0", description="Address the metrics server binds.")
     worker_limit: int = Field(
-        50, ge=1, description="Most TccLogs handled at once (kopf batching.worker_limit)."
+        50, ge=1, description="Most objects of one watched kind in processing at once "
+        "(kopf queueing.worker_limit)."
     )
     max_workers: int = Field(
         16, ge=1, description="Threads running synchronous reconciles (kopf execution.max_workers)."

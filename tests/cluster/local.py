@@ -214,6 +214,9 @@ class LocalCluster:
             f"--cert-dir={self.state_dir / 'apiserver-certs'}",
             f"--audit-policy-file={AUDIT_POLICY}", f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json", "--audit-log-mode=blocking",
+            # One file, never rotated (the default rotates at 100 MB and the bench and
+            # tests count writes in this file).
+            "--audit-log-maxsize=100000",
             "--profiling=false", "--v=1",
         ]
 

@@ -15,6 +15,7 @@ from .. import drift
 from ..kube import CHILD_RESOURCES, Resource
 from ..models.tcclog import KIND
 from ..models.tcclogbackup import BACKUP_KIND
+from ..reconcile import revision
 from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR, ROLE_LABEL
 from .backups import converge_request_of_job
 from .run import in_worker, request_reconcile
@@ -83,9 +84,12 @@ async def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger,
     if owner is None:
         return
     deleted = kwargs.get("type") == "DELETED"
-    if deleted:
-        # Our memory of the last apply must not hide a deletion from the reconcile.
-        memo.applied[owner["uid"]].pop((body["kind"], body["metadata"]["name"]), None)
+    answers = memo.applied.get(owner["uid"], {})
+    key = (body["kind"], body["metadata"]["name"])
+    if deleted or (key in answers and revision(body) >= answers[key][0]):
+        # Our answer from the last apply must not hide a deletion from the reconcile;
+        # once the watch has caught up with it, it is no fresher than the index.
+        answers.pop(key, None)
     for packed in tcclogs.get((namespace, owner["name"]), []):
         tcclog = drift.unpacked(packed)
         if tcclog["metadata"]["uid"] == owner["uid"]:

@@ -17,7 +17,15 @@ from kubernetes.client.rest import ApiException
 from .. import drift, metrics
 from ..kube import CHILD_RESOURCES, MONITORING_GROUP, MONITORING_VERSION, Kube
 from ..models import TccLog
-from ..reconcile import ApplyFailed, ChildKey, Outcome, child_key, merge_observed, reconcile
+from ..reconcile import (
+    ApplyFailed,
+    ChildKey,
+    Outcome,
+    child_key,
+    merge_observed,
+    reconcile,
+    revision,
+)
 
 
 class PrometheusProbe:
@@ -172,7 +180,7 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             watched = children_of(body, indexes)
             # A copy: child events (in the event loop) may drop entries meanwhile.
             applied = {key: drift.unpacked(data)
-                       for key, data in list(memo.applied[uid].items())}
+                       for key, (_, data) in list(memo.applied[uid].items())}
             # Forget our own answers once the watch has delivered something as new.
             for key in [k for k, obj in applied.items()
                         if merge_observed(watched, {k: obj})[k] is not obj]:
@@ -212,7 +220,7 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
     uid = body["metadata"]["uid"]
     metrics.observe_status(body["metadata"]["namespace"], body["metadata"]["name"],
                            outcome.status, body["metadata"].get("creationTimestamp"))
-    memo.applied[uid].update({key: drift.packed(obj)
+    memo.applied[uid].update({key: (revision(obj), drift.packed(obj))
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status

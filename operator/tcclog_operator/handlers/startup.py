@@ -36,7 +36,9 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
     memo.desired = DesiredChildren()  # uid -> last render, reused while its inputs hold
-    memo.applied = defaultdict(dict)  # uid -> {(kind, name): object our last apply returned}
+    # uid -> {(kind, name): (revision, packed object) our last apply returned}, kept until
+    # the watch delivers that revision (children.py)
+    memo.applied = defaultdict(dict)
     memo.patroni_synced = {}  # uid -> generation whose spec Patroni's DCS config follows
     memo.leaders = {}  # uid -> last known primary/master, across leaderless moments
     memo.observed = {}  # Pod/Job uid -> what of it matters to status (children.py)
@@ -54,7 +56,13 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
         selector = (resource.api_version, resource.plural)
         settings.watching.label_selectors[selector] = WATCH_SELECTORS.get(
             resource.plural, MANAGED_BY_SELECTOR)
-    settings.batching.worker_limit = operator.worker_limit
+    # Each watched kind has at most `worker_limit` objects in processing, and kopf keeps an
+    # object's worker for `idle_timeout` after its last event. With the default 5 s a kind
+    # takes at most 10 new objects a second; creating a thousand TccLogs makes ~30,000
+    # children, so the watches would lag minutes behind (with their events in memory).
+    # Our event handlers never wait (children.py), so a short linger is cheap.
+    settings.queueing.worker_limit = operator.worker_limit
+    settings.queueing.idle_timeout = 0.5
     # Reconciles are synchronous (the kubernetes client); they run in these threads,
     # whether kopf calls a handler or a child event asks for one (run.request_reconcile).
     memo.executor = ThreadPoolExecutor(operator.max_workers, thread_name_prefix="reconcile")
