@@ -56,13 +56,11 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
         selector = (resource.api_version, resource.plural)
         settings.watching.label_selectors[selector] = WATCH_SELECTORS.get(
             resource.plural, MANAGED_BY_SELECTOR)
-    # Each watched kind has at most `worker_limit` objects in processing, and kopf keeps an
-    # object's worker for `idle_timeout` after its last event. With the default 5 s a kind
-    # takes at most 10 new objects a second; creating a thousand TccLogs makes ~30,000
-    # children, so the watches would lag minutes behind (with their events in memory).
-    # Our event handlers never wait (children.py), so a short linger is cheap.
+    # Each watched kind has at most `worker_limit` objects in processing at once. kopf keeps
+    # an object's worker for 5 s after its last event; a shorter linger (0.5 s) handled
+    # events sooner, but made more reconciles and status writes and was slower at 1,000
+    # TccLogs (README, Benchmarks), so kopf's default stays.
     settings.queueing.worker_limit = operator.worker_limit
-    settings.queueing.idle_timeout = 0.5
     # Reconciles are synchronous (the kubernetes client); they run in these threads,
     # whether kopf calls a handler or a child event asks for one (run.request_reconcile).
     memo.executor = ThreadPoolExecutor(operator.max_workers, thread_name_prefix="reconcile")
