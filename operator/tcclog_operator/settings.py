@@ -84,7 +84,8 @@ class OperatorSettings(BaseSettings):
         "(kopf queueing.worker_limit)."
     )
     max_workers: int = Field(
-        16, ge=1, description="Threads running synchronous reconciles (kopf execution.max_workers)."
+        16, ge=1,
+        description="Threads running reconciles (kopf's handlers and child events share them).",
     )
     log_format: Literal["plain", "full", "json"] = "json"
     debug: bool = False

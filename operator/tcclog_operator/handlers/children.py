@@ -28,7 +28,7 @@ def index_id(resource: Resource) -> str:
 
 
 async def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
-                 **_: Any) -> dict[tuple[str, str], Any]:
+                       **_: Any) -> dict[tuple[str, str], Any]:
     return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.packed(body)}
 
 

@@ -178,14 +178,14 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             body = {**body, "status": last}
         try:
             watched = children_of(body, indexes)
-            # A copy: child events (in the event loop) may drop entries meanwhile.
-            applied = {key: drift.unpacked(data)
-                       for key, (_, data) in list(memo.applied[uid].items())}
-            # Forget our own answers once the watch has delivered something as new.
-            for key in [k for k, obj in applied.items()
-                        if merge_observed(watched, {k: obj})[k] is not obj]:
-                del applied[key]
-                memo.applied[uid].pop(key, None)
+            # Forget our own answers once the watch has delivered something as new (the
+            # watch event may have come before the answer was stored); list(): child
+            # events, in the event loop, drop entries meanwhile.
+            answers = memo.applied[uid]
+            for key, (answered, _) in list(answers.items()):
+                if key in watched and revision(watched[key]) >= answered:
+                    answers.pop(key, None)
+            applied = {key: drift.unpacked(data) for key, (_, data) in list(answers.items())}
             outcome = reconcile(
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),

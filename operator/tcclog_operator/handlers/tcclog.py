@@ -18,7 +18,7 @@ TCCLOGS = (GROUP, VERSION, PLURAL)
 
 @kopf.index(*TCCLOGS)
 async def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
-            **_: Any) -> dict[tuple[str, str], Any]:
+                  **_: Any) -> dict[tuple[str, str], Any]:
     """TccLog bodies (packed) by (namespace, name), so child events can find their owner."""
     return {(namespace or "", name): drift.packed(body)}
 
