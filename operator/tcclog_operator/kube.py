@@ -34,15 +34,20 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def path(self, namespace: str, name: str | None = None) -> str:
-        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        path = f"{prefix}/namespaces/{namespace}/{self.plural}"
+        path = self.collection_path(namespace)
         return f"{path}/{name}" if name else path
+
+    def collection_path(self, namespace: str | None) -> str:
+        """Its objects in `namespace`, or in every namespace when None."""
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        where = f"/namespaces/{namespace}" if namespace else ""
+        return f"{prefix}{where}/{self.plural}"
 
 
 MONITORING_GROUP, MONITORING_VERSION = "monitoring.coreos.com", "v1"
 
-# Every kind render may produce. One list drives applying, pruning, the kopf watches
-# (indexes) and, by a test, the ClusterRole in deploy/.
+# Every kind render may produce. One list drives applying, pruning, the watches
+# (watches.py) and, by a test, the ClusterRole in deploy/.
 CHILD_RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "serviceaccounts", "ServiceAccount"),
     Resource("", "v1", "secrets", "Secret"),
@@ -57,7 +62,7 @@ CHILD_RESOURCES: tuple[Resource, ...] = (
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
     Resource("batch", "v1", "cronjobs", "CronJob"),
-    # Only where the Prometheus Operator CRDs exist; kopf starts these watches when they appear.
+    # Only where the Prometheus Operator CRDs exist; watched once they appear.
     Resource(MONITORING_GROUP, MONITORING_VERSION, "prometheusrules", "PrometheusRule"),
     Resource(MONITORING_GROUP, MONITORING_VERSION, "servicemonitors", "ServiceMonitor"),
     Resource(MONITORING_GROUP, MONITORING_VERSION, "podmonitors", "PodMonitor"),

@@ -1,38 +1,25 @@
-"""Watches of the children: in-memory indexes, and a reconcile of the owner on any change.
+"""What a change of a child means: a reconcile of the TccLog it belongs to (or of the
+TccLogBackup whose Job it is).
 
-A deleted or hand-edited child is seen here within the watch latency and the owner
-is reconciled at once, which restores it. The watches are filtered by label on the
-API server (see startup.py), so the operator never streams the whole cluster.
+A deleted or hand-edited child is seen within the watch latency (watches.py) and its
+TccLog is reconciled at once, which restores it. Only TccLogs this replica holds
+(holds.py) are reconciled: another replica may be the one acting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import kopf
-
-from .. import drift
-from ..kube import CHILD_RESOURCES, Resource
 from ..models.tcclog import KIND
 from ..models.tcclogbackup import BACKUP_KIND
 from ..reconcile import revision
-from ..render.meta import INSTANCE_LABEL, MANAGED_BY_SELECTOR, ROLE_LABEL
+from ..render.meta import INSTANCE_LABEL, ROLE_LABEL
 from .backups import converge_request_of_job
 from .run import in_worker, request_reconcile
 
-_MANAGED_BY = dict([MANAGED_BY_SELECTOR.split("=", 1)])
 
-
-def index_id(resource: Resource) -> str:
-    return f"children_{resource.plural}"
-
-
-async def _index_child(*, namespace: str | None, labels: kopf.Labels, body: kopf.Body,
-                       **_: Any) -> dict[tuple[str, str], Any]:
-    return {(namespace or "", labels.get(INSTANCE_LABEL, "")): drift.packed(body)}
-
-
-def observed_signature(body: kopf.Body) -> tuple[Any, ...] | None:
+def observed_signature(body: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """What of a Pod or Job matters to a TccLog's status; None for the kinds we apply.
 
     Patroni rewrites its pods' status annotation every few seconds; reconciling on each
@@ -47,7 +34,7 @@ def observed_signature(body: kopf.Body) -> tuple[Any, ...] | None:
     return None
 
 
-def _observed_changed(body: kopf.Body, memo: Any, event_type: str | None) -> bool:
+def _observed_changed(body: Mapping[str, Any], memo: Any, event_type: str) -> bool:
     uid = body["metadata"]["uid"]
     if event_type == "DELETED":
         memo.observed.pop(uid, None)
@@ -60,46 +47,36 @@ def _observed_changed(body: kopf.Body, memo: Any, event_type: str | None) -> boo
     return changed
 
 
-async def _on_child_event(*, body: kopf.Body, memo: Any, logger: kopf.Logger,
-                          **kwargs: Any) -> None:
+def on_child_change(event_type: str, body: Mapping[str, Any], memo: Any) -> None:
     """Runs in the event loop and never waits: it only decides which TccLog (or
     TccLogBackup) to converge and hands that to a worker thread."""
-    tcclogs: kopf.Index[tuple[str, str], Any] = kwargs["tcclogs"]
-    namespace = body["metadata"]["namespace"]
-    controller: dict[str, Any] = next((ref for ref in body["metadata"].get("ownerReferences", [])
-                       if ref.get("controller")), {})
-    if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND:
-        in_worker(memo, logger, "backup request", converge_request_of_job,
-                  namespace, controller["name"], memo, logger)
+    metadata = body["metadata"]
+    namespace = metadata["namespace"]
+    controller: dict[str, Any] = next((ref for ref in metadata.get("ownerReferences", [])
+                                       if ref.get("controller")), {})
+    # Pods (of StatefulSets) and Jobs (of CronJobs or requests) reach their TccLog by label.
+    by_label = memo.holds.get(namespace, (metadata.get("labels") or {}).get(INSTANCE_LABEL, ""))
+    if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND and by_label:
+        in_worker(memo, by_label.logger, "backup request", converge_request_of_job,
+                  namespace, controller["name"], memo, by_label.logger,
+                  context=by_label.context)
     if observed_signature(body) is not None:
-        # Pods (of StatefulSets) and Jobs (of CronJobs) reach their TccLog by label.
-        if not _observed_changed(body, memo, kwargs.get("type")):
-            return
-        instance = (body["metadata"].get("labels") or {}).get(INSTANCE_LABEL, "")
-        for packed in tcclogs.get((namespace, instance), []):
-            request_reconcile(drift.unpacked(packed), memo, logger, trigger="observed",
-                              indexes=kwargs)
+        if _observed_changed(body, memo, event_type) and by_label is not None:
+            request_reconcile(by_label.body, memo, by_label.logger, trigger="observed",
+                              context=by_label.context)
         return
-    owner = controller if controller.get("kind") == KIND else None
-    if owner is None:
+    if controller.get("kind") != KIND:
         return
-    deleted = kwargs.get("type") == "DELETED"
-    answers = memo.applied.get(owner["uid"], {})
-    key = (body["kind"], body["metadata"]["name"])
+    deleted = event_type == "DELETED"
+    answers = memo.applied.get(controller["uid"], {})
+    key = (body["kind"], metadata["name"])
     if deleted or (key in answers and revision(body) >= answers[key][0]):
         # Our answer from the last apply must not hide a deletion from the reconcile;
-        # once the watch has caught up with it, it is no fresher than the index.
+        # once the watch has caught up with it, it is no fresher than the store.
         answers.pop(key, None)
-    for packed in tcclogs.get((namespace, owner["name"]), []):
-        tcclog = drift.unpacked(packed)
-        if tcclog["metadata"]["uid"] == owner["uid"]:
-            # The garbage collector deletes children after their TccLog is gone, and our
-            # index of TccLogs may not know that yet: ask the API before recreating anything.
-            request_reconcile(tcclog, memo, logger, trigger="child", indexes=kwargs,
-                              confirm_owner=deleted)
-
-
-for _resource in CHILD_RESOURCES:
-    _selector = (_resource.api_version, _resource.plural)
-    kopf.index(*_selector, id=index_id(_resource), labels=_MANAGED_BY)(_index_child)
-    kopf.on.event(*_selector, id=f"on_{_resource.plural}", labels=_MANAGED_BY)(_on_child_event)
+    owner = memo.holds.get(namespace, controller["name"], controller["uid"])
+    if owner is not None:
+        # The garbage collector deletes children after their TccLog is gone, and kopf
+        # may not have told us yet: ask the API before recreating anything.
+        request_reconcile(owner.body, memo, owner.logger, trigger="child",
+                          confirm_owner=deleted, context=owner.context)

@@ -1,4 +1,4 @@
-"""The one call every handler makes: gather children from the indexes, reconcile, report."""
+"""The one call every handler makes: gather the watched children, reconcile, report."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ import kopf
 from kubernetes.client.rest import ApiException
 
 from .. import drift, metrics
-from ..kube import CHILD_RESOURCES, MONITORING_GROUP, MONITORING_VERSION, Kube
+from ..kube import MONITORING_GROUP, MONITORING_VERSION, Kube
 from ..models import TccLog
 from ..reconcile import (
     ApplyFailed,
-    ChildKey,
     Outcome,
-    child_key,
     merge_observed,
     reconcile,
     revision,
 )
+
+CHILDREN_LISTED_TIMEOUT = 60.0
 
 
 class PrometheusProbe:
@@ -53,18 +53,6 @@ class PrometheusProbe:
             return self._present
 
 
-def children_of(body: Mapping[str, Any], indexes: Mapping[str, Any]
-                ) -> dict[ChildKey, Mapping[str, Any]]:
-    key = (body["metadata"]["namespace"], body["metadata"]["name"])
-    found: dict[ChildKey, Mapping[str, Any]] = {}
-    for resource in CHILD_RESOURCES:
-        index = indexes.get(f"children_{resource.plural}")
-        for packed in (index.get(key, []) if index is not None else []):
-            obj = drift.unpacked(packed)
-            found[child_key(obj)] = obj
-    return found
-
-
 @dataclass
 class ReconcileSlot:
     """One TccLog's reconciles: at most one runs; what arrives meanwhile asks for one more
@@ -90,37 +78,39 @@ def _claim(memo: Any, uid: str) -> ReconcileSlot | None:
 
 
 def run_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
-                  trigger: str, indexes: Mapping[str, Any]) -> None:
+                  trigger: str) -> None:
     """Reconcile now, in this (worker) thread: the TccLog's own handlers, whose errors
     kopf retries."""
     slot = _claim(memo, body["metadata"]["uid"])
     if slot is not None:
-        _drain(slot, body, memo, logger, trigger=trigger, indexes=indexes)
+        _drain(slot, body, memo, logger, trigger=trigger)
 
 
 def request_reconcile(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
-                      trigger: str, indexes: Mapping[str, Any],
-                      confirm_owner: bool = False) -> None:
-    """Ask for a reconcile from the event loop without waiting for it (child events).
+                      trigger: str, confirm_owner: bool = False,
+                      context: contextvars.Context | None = None) -> None:
+    """Ask for a reconcile from the event loop without waiting for it (child events,
+    the resync daemon).
 
-    Thousands of child events arrive while TccLogs converge; a handler that waited for
-    its reconcile would hold kopf's per-object queue, and the whole watch event behind
-    it, in memory. `confirm_owner`: ask the API server first whether the TccLog still
-    exists (the garbage collector may be deleting its children).
+    Thousands of child events arrive while TccLogs converge; waiting for each reconcile
+    would stall the watches. `confirm_owner`: ask the API server first whether the
+    TccLog still exists (the garbage collector may be deleting its children).
+    `context`: kopf's (see in_worker), when the caller runs outside kopf's tasks.
     """
     slot = _claim(memo, body["metadata"]["uid"])
     if slot is None:
         return
     in_worker(memo, logger, f"reconcile ({trigger})", _drain, slot, body, memo, logger,
-              trigger=trigger, indexes=indexes, confirm_owner=confirm_owner)
+              trigger=trigger, confirm_owner=confirm_owner, context=context)
 
 
 def in_worker(memo: Any, logger: kopf.Logger, what: str, fn: Callable[..., None],
-              *args: Any, **kwargs: Any) -> None:
+              *args: Any, context: contextvars.Context | None = None, **kwargs: Any) -> None:
     """Run `fn` in a reconcile thread, unawaited; a failure is logged (status and metrics
-    already say so, and the resync timer retries)."""
-    # kopf.event() finds its queue through context variables: carry them to the thread.
-    context = contextvars.copy_context()
+    already say so, and the resync daemon retries)."""
+    # kopf.event() finds its queue through context variables: carry them to the thread
+    # (a copy each time: one context cannot be entered by two threads at once).
+    context = (context or contextvars.copy_context()).copy()
     future = memo.executor.submit(context.run, fn, *args, **kwargs)
 
     def report(done: Future[None]) -> None:
@@ -131,18 +121,18 @@ def in_worker(memo: Any, logger: kopf.Logger, what: str, fn: Callable[..., None]
 
 
 def _drain(slot: ReconcileSlot, body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
-           trigger: str, indexes: Mapping[str, Any], confirm_owner: bool = False) -> None:
+           trigger: str, confirm_owner: bool = False) -> None:
     try:
         if confirm_owner and not _still_exists(body, memo):
             return
         current: Mapping[str, Any] | None = body
         while current is not None:
-            _reconcile_once(current, memo, logger, trigger=trigger, indexes=indexes)
+            _reconcile_once(current, memo, logger, trigger=trigger)
             with slot.guard:
                 if not slot.again:
                     return
                 slot.again = False
-            current, trigger = _latest(body, indexes), "coalesced"
+            current, trigger = _latest(body, memo), "coalesced"
     finally:
         with slot.guard:
             slot.busy = False
@@ -154,22 +144,22 @@ def _still_exists(body: Mapping[str, Any], memo: Any) -> bool:
     return live is not None and live["metadata"]["uid"] == metadata["uid"]
 
 
-def _latest(body: Mapping[str, Any], indexes: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The TccLog as the watch last delivered it (None once it is gone)."""
-    key = (body["metadata"]["namespace"], body["metadata"]["name"])
-    index = indexes.get("tcclogs")
-    for packed in (index.get(key, []) if index is not None else []):
-        latest = drift.unpacked(packed)
-        if latest["metadata"]["uid"] == body["metadata"]["uid"]:
-            return latest
-    return None
+def _latest(body: Mapping[str, Any], memo: Any) -> Mapping[str, Any] | None:
+    """The TccLog as kopf's watch last delivered it (None once this replica lets go)."""
+    metadata = body["metadata"]
+    hold = memo.holds.get(metadata["namespace"], metadata["name"], metadata["uid"])
+    return dict(hold.body) if hold is not None else None
 
 
 def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
-                    trigger: str, indexes: Mapping[str, Any]) -> None:
+                    trigger: str) -> None:
+    body = dict(body)  # kopf's live body may change under a long reconcile
     uid = body["metadata"]["uid"]
     if body["metadata"].get("deletionTimestamp"):
         return  # garbage collection removes the children; recreating them would race it
+    if not memo.children.wait_listed(CHILDREN_LISTED_TIMEOUT):
+        # Unlisted children look missing: reconciling now would apply all of them again.
+        raise kopf.TemporaryError("the watches have not listed the children yet", delay=5)
     started = time.perf_counter()
     with memo.locks[uid]:
         # The watch may not have delivered our own last status write yet: compare with it.
@@ -177,7 +167,8 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
         if last is not None:
             body = {**body, "status": last}
         try:
-            watched = children_of(body, indexes)
+            watched = memo.children.of(body["metadata"]["namespace"],
+                                       body["metadata"]["name"])
             # Forget our own answers once the watch has delivered something as new (the
             # watch event may have come before the answer was stored); list(): child
             # events, in the event loop, drop entries meanwhile.

@@ -1,4 +1,5 @@
-"""Operator start-up: settings, API client and kopf tuning, kept in `memo`."""
+"""Operator start-up: settings, API client, the children's watches and kopf tuning, kept
+in `memo`; and their end."""
 
 from __future__ import annotations
 
@@ -17,21 +18,27 @@ from ..render.meta import COMPONENT_LABEL
 from ..render.patroni import COMPONENT as POSTGRES_COMPONENT
 from ..sentinel import SentinelProbe
 from ..settings import OperatorSettings
+from ..watches import ApiReader, ChildWatches
+from .children import on_child_change
+from .holds import Holds
 from .run import PrometheusProbe
 
 # Of the pods only PostgreSQL's matter (Patroni's role labels feed status.postgres);
 # the backend's and Redis' would triple the pod events, each a whole Pod, for nothing.
 WATCH_SELECTORS = {
-    "pods": f"{MANAGED_BY_SELECTOR},{COMPONENT_LABEL}={POSTGRES_COMPONENT}",
-}
+    resource.plural: MANAGED_BY_SELECTOR for resource in CHILD_RESOURCES
+} | {"pods": f"{MANAGED_BY_SELECTOR},{COMPONENT_LABEL}={POSTGRES_COMPONENT}"}
+SERVER_TIMEOUT_SECONDS = 300
 
 
 @kopf.on.startup()
-def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger,
-              **_: Any) -> None:
+async def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger,
+                    **_: Any) -> None:
     operator = memo.get("operator_settings") or OperatorSettings()
     memo.operator = operator
-    memo.kube = Kube(api_client_from_environment(), operator.field_manager)
+    api_client = api_client_from_environment()
+    memo.kube = Kube(api_client, operator.field_manager)
+    memo.holds = Holds()  # the TccLogs this replica acts for (holds.py)
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
     memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
@@ -51,11 +58,6 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
         prefix="tcclog.com", key="last-handled-configuration")
     # Events record transitions we post explicitly; log lines stay in the log.
     settings.posting.loggers = False
-    # Watch only our children: the API server filters, not this process.
-    for resource in CHILD_RESOURCES:
-        selector = (resource.api_version, resource.plural)
-        settings.watching.label_selectors[selector] = WATCH_SELECTORS.get(
-            resource.plural, MANAGED_BY_SELECTOR)
     # Each watched kind has at most `worker_limit` objects in processing at once. kopf keeps
     # an object's worker for 5 s after its last event; a shorter linger (0.5 s) handled
     # events sooner, but made more reconciles and status writes and was slower at 1,000
@@ -66,9 +68,25 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger
     memo.executor = ThreadPoolExecutor(operator.max_workers, thread_name_prefix="reconcile")
     settings.execution.executor = memo.executor
     settings.networking.request_timeout = 60
-    settings.watching.server_timeout = 300
+    settings.watching.server_timeout = SERVER_TIMEOUT_SECONDS
+
+    # Only our children are watched, filtered by label on the API server.
+    memo.watches = ChildWatches(
+        CHILD_RESOURCES, operator.namespaces, WATCH_SELECTORS,
+        ApiReader(api_client.configuration, SERVER_TIMEOUT_SECONDS),
+        lambda event_type, body: on_child_change(event_type, body, memo),
+        server_timeout=SERVER_TIMEOUT_SECONDS,
+        absent_retry=operator.discovery_interval_seconds)
+    memo.children = memo.watches.store
+    memo.watches.start()
 
     if operator.metrics_port:
         start_http_server(operator.metrics_port)
     logger.info("tcclog-operator configured (field manager %s, namespaces %s)",
                 operator.field_manager, operator.namespaces or "all")
+
+
+@kopf.on.cleanup()
+async def stop_watches(*, memo: Any, **_: Any) -> None:
+    if "watches" in memo:
+        await memo.watches.stop()

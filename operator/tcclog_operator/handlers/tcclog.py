@@ -6,36 +6,35 @@ from typing import Any
 
 import kopf
 
-from .. import drift, metrics
+from .. import metrics
 from ..models.tcclog import GROUP, PLURAL, VERSION
-from ..settings import OperatorSettings
-from .run import run_reconcile
+from .holds import Hold
+from .run import request_reconcile, run_reconcile
 
-# Decorator arguments are fixed when handlers are imported, i.e. at operator start.
-_SETTINGS = OperatorSettings()
 TCCLOGS = (GROUP, VERSION, PLURAL)
-
-
-@kopf.index(*TCCLOGS)
-async def tcclogs(*, namespace: str | None, name: str, body: kopf.Body,
-                  **_: Any) -> dict[tuple[str, str], Any]:
-    """TccLog bodies (packed) by (namespace, name), so child events can find their owner."""
-    return {(namespace or "", name): drift.packed(body)}
 
 
 @kopf.on.resume(*TCCLOGS)
 @kopf.on.create(*TCCLOGS)
 @kopf.on.update(*TCCLOGS)
 def converge(*, body: kopf.Body, memo: Any, logger: kopf.Logger, reason: str,
-             **kwargs: Any) -> None:
-    run_reconcile(body, memo, logger, trigger=str(reason), indexes=kwargs)
+             **_: Any) -> None:
+    run_reconcile(body, memo, logger, trigger=str(reason))
 
 
-@kopf.timer(*TCCLOGS, interval=_SETTINGS.resync_interval_seconds,
-            initial_delay=_SETTINGS.resync_interval_seconds)
-def resync(*, body: kopf.Body, memo: Any, logger: kopf.Logger, **kwargs: Any) -> None:
-    """Level-based safety net: converge even if a watch event was missed."""
-    run_reconcile(body, memo, logger, trigger="resync", indexes=kwargs)
+@kopf.daemon(*TCCLOGS, cancellation_timeout=10)
+async def hold(*, stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any,
+               logger: kopf.Logger, **_: Any) -> None:
+    """This replica's hold on the TccLog (holds.py) for as long as kopf runs it, and a
+    level-based safety net: a reconcile every resync interval, even if a watch event
+    was missed."""
+    held = Hold(body, logger)
+    memo.holds.take(held)
+    try:
+        while not await stopped.wait(memo.operator.resync_interval_seconds):
+            request_reconcile(body, memo, logger, trigger="resync")
+    finally:
+        memo.holds.release(held)
 
 
 @kopf.on.delete(*TCCLOGS, optional=True)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tcclog_operator import drift
 from tcclog_operator.handlers import run
+from tcclog_operator.handlers.holds import Hold, Holds
 
 LOGGER = logging.getLogger("test-run")
 
@@ -30,8 +30,7 @@ class _Reconciles:
         self.started, self.release = threading.Event(), threading.Event()
         self.fail_first = fail_first
 
-    def __call__(self, body: Any, memo: Any, logger: Any, *, trigger: str,
-                 indexes: Any) -> None:
+    def __call__(self, body: Any, memo: Any, logger: Any, *, trigger: str) -> None:
         self.calls.append((trigger, body["metadata"]["generation"]))
         if len(self.calls) == 1:
             self.started.set()
@@ -43,11 +42,12 @@ class _Reconciles:
 @pytest.fixture
 def memo() -> Any:
     with ThreadPoolExecutor(2) as executor:
-        yield SimpleNamespace(slots={}, executor=executor)
+        yield SimpleNamespace(slots={}, executor=executor, holds=Holds())
 
 
-def _indexes(body: dict[str, Any]) -> dict[str, Any]:
-    return {"tcclogs": {("tcc", "demo"): [drift.packed(body)]}}
+def _hold(memo: Any, body: dict[str, Any]) -> None:
+    """The TccLog as kopf last delivered it, held by this replica."""
+    memo.holds.take(Hold(body, LOGGER))
 
 
 def _wait_idle(memo: Any) -> None:
@@ -63,11 +63,11 @@ def test_requests_during_a_reconcile_cost_one_more_round_on_the_latest_body(
         memo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     reconciles = _Reconciles()
     monkeypatch.setattr(run, "_reconcile_once", reconciles)
-    indexes = _indexes(_body(2))  # the watch has delivered generation 2 meanwhile
-    run.request_reconcile(_body(1), memo, LOGGER, trigger="child", indexes=indexes)
+    _hold(memo, _body(2))  # the watch has delivered generation 2 meanwhile
+    run.request_reconcile(_body(1), memo, LOGGER, trigger="child")
     assert reconciles.started.wait(10)
     for _ in range(30):
-        run.request_reconcile(_body(1), memo, LOGGER, trigger="child", indexes=indexes)
+        run.request_reconcile(_body(1), memo, LOGGER, trigger="child")
     reconciles.release.set()
     _wait_idle(memo)
     assert reconciles.calls == [("child", 1), ("coalesced", 2)]
@@ -77,23 +77,23 @@ def test_a_failed_reconcile_is_logged_and_frees_the_slot(
         memo: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     reconciles = _Reconciles(fail_first=True)
     monkeypatch.setattr(run, "_reconcile_once", reconciles)
-    indexes = _indexes(_body(1))
-    run.request_reconcile(_body(1), memo, LOGGER, trigger="observed", indexes=indexes)
+    _hold(memo, _body(1))
+    run.request_reconcile(_body(1), memo, LOGGER, trigger="observed")
     reconciles.release.set()
     _wait_idle(memo)
     assert "reconcile (observed) failed: API server unavailable" in caplog.text
-    run.request_reconcile(_body(1), memo, LOGGER, trigger="observed", indexes=indexes)
+    run.request_reconcile(_body(1), memo, LOGGER, trigger="observed")
     _wait_idle(memo)
     assert reconciles.calls == [("observed", 1), ("observed", 1)]
 
 
-def test_a_tcclog_gone_from_the_index_ends_the_rounds(
+def test_a_tcclog_no_longer_held_ends_the_rounds(
         memo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     reconciles = _Reconciles()
     monkeypatch.setattr(run, "_reconcile_once", reconciles)
-    run.request_reconcile(_body(1), memo, LOGGER, trigger="child", indexes={"tcclogs": {}})
+    run.request_reconcile(_body(1), memo, LOGGER, trigger="child")
     assert reconciles.started.wait(10)
-    run.request_reconcile(_body(1), memo, LOGGER, trigger="child", indexes={"tcclogs": {}})
+    run.request_reconcile(_body(1), memo, LOGGER, trigger="child")
     reconciles.release.set()
     _wait_idle(memo)
     assert reconciles.calls == [("child", 1)]
