@@ -1,8 +1,8 @@
-"""One path for create, resume, update, child events and the resync timer.
+"""One path for create, resume, update, child events and the periodic resync.
 
     parse -> read secrets -> render -> apply what drifted -> prune -> status (if changed)
 
-The children come from the operator's watches (kopf indexes), not from fresh LIST
+The children come from the operator's watches (watches.py), not from fresh LIST
 calls, so an idle reconcile costs no request at all: it renders, compares and stops.
 """
 

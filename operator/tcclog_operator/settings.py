@@ -47,7 +47,8 @@ class OperatorSettings(BaseSettings):
         RenderSettings.redis_exporter_image, min_length=1,
         description="redis_exporter sidecar image.")
     resync_interval_seconds: float = Field(
-        60.0, gt=0, description="How often a timer folds child status back and repairs drift."
+        60.0, gt=0, description="How often each TccLog is reconciled anyway: folds child "
+        "status back and repairs drift even if a watch event was missed."
     )
     discovery_interval_seconds: float = Field(
         30.0, gt=0, description="How long the answer to 'are the Prometheus Operator CRDs "
