@@ -80,15 +80,12 @@ class OperatorSettings(BaseSettings):
         9090, ge=0, le=65535, description="Prometheus metrics on /metrics; 0 disables."
     )
     metrics_address: str = Field("0.0.0.0", description="Address the metrics server binds.")
-    # Both bound memory at scale: each object in processing holds its body, each thread
-    # a render and the children it compares; more than the API server answers on a
-    # small control plane only queue (README, Benchmarks).
     worker_limit: int = Field(
-        16, ge=1, description="Most TccLogs (and TccLogBackups) kopf handles at once "
+        50, ge=1, description="Most objects of one watched kind in processing at once "
         "(kopf queueing.worker_limit)."
     )
     max_workers: int = Field(
-        8, ge=1,
+        16, ge=1,
         description="Threads running reconciles (kopf's handlers and child events share them).",
     )
     log_format: Literal["plain", "full", "json"] = "json"
