@@ -58,11 +58,11 @@ class ChildStore:
         where = (obj["kind"], metadata["namespace"], metadata["name"])
         owner = (metadata["namespace"], (metadata.get("labels") or {}).get(INSTANCE_LABEL, ""))
         version = metadata.get("resourceVersion", "")
-        data = drift.packed(obj)
+        before = self._filed.get(where)
+        if before == (owner, version):
+            return None  # a relist repeats every object: pack only what changed
+        data = drift.packed(obj)  # only the event loop files, so `before` still holds
         with self._lock:
-            before = self._filed.get(where)
-            if before == (owner, version):
-                return None
             if before is not None and before[0] != owner:  # its instance label was edited
                 self._unfile(where, before[0])
             self._by_owner.setdefault(owner, {})[(obj["kind"], metadata["name"])] = data

@@ -56,7 +56,7 @@ def on_child_change(event_type: str, body: Mapping[str, Any], memo: Any) -> None
                                        if ref.get("controller")), {})
     # Pods (of StatefulSets) and Jobs (of CronJobs or requests) reach their TccLog by label.
     by_label = memo.holds.get(namespace, (metadata.get("labels") or {}).get(INSTANCE_LABEL, ""))
-    if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND and by_label:
+    if body["kind"] == "Job" and controller.get("kind") == BACKUP_KIND and by_label is not None:
         in_worker(memo, by_label.logger, "backup request", converge_request_of_job,
                   namespace, controller["name"], memo, by_label.logger,
                   context=by_label.context)

@@ -48,9 +48,6 @@ class Holds:
         hold = self._held.get((namespace, name))
         return hold if hold is not None and uid in (None, hold.uid) else None
 
-    def __len__(self) -> int:
-        return len(self._held)
-
 
 def _key(body: Mapping[str, Any]) -> tuple[str, str]:
     return body["metadata"]["namespace"], body["metadata"]["name"]
