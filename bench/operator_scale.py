@@ -36,6 +36,7 @@ from tests.cluster.local import REPO, LocalCluster
 from tests.e2e.operator import OPERATOR_USER, OperatorProcess, service_account_kubeconfig
 
 from tcclog_operator import drift
+from tcclog_operator.connection import Connection
 from tcclog_operator.kube import Kube
 from tcclog_operator.models import TccLog
 from tcclog_operator.render import MANAGED_BY_SELECTOR, fill_secret_values, render
@@ -89,7 +90,7 @@ def _operator_writes(audit_log: Path) -> Counter[str]:
 
 def single(cluster: _Cluster, workdir: Path, rounds: int) -> None:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    kube = Kube(api, field_manager="bench")
+    kube = Kube(Connection.from_kubeconfig(str(cluster.kubeconfig)), field_manager="bench")
     _setup(cluster, "floor")  # CRDs and RBAC; each round applies into its own namespace
     operator = OperatorProcess(service_account_kubeconfig(cluster, workdir / "op.kubeconfig"),
                                workdir / "operator.log", resync_seconds=300)
@@ -181,7 +182,8 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float,
 def floor(cluster: _Cluster, count: int, timeout: float) -> None:
     api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     objects = client.CustomObjectsApi(api)
-    kube = Kube(api, field_manager="bench-floor")
+    kube = Kube(Connection.from_kubeconfig(str(cluster.kubeconfig)),
+                field_manager="bench-floor", pool_size=8)
     namespace = "bench"
     _setup(cluster, namespace)
 

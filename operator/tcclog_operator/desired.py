@@ -4,9 +4,8 @@ A TccLog is reconciled on every status-relevant event of its ~30 children (creat
 scheduled, ready...), while what it should have changes only with its spec, its
 secrets, the operator's settings or the Prometheus Operator CRDs appearing. Rendering
 and stamping costs ~15 ms of CPU; at a thousand converging TccLogs that was most of
-the operator's CPU. So the last render is kept, as one compressed JSON document
-(~6 KiB per TccLog: the objects repeat each other's labels), and reused while its
-inputs are the same.
+the operator's CPU. So the last render is kept, packed (packing.py), and reused while
+its inputs are the same.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import zlib
 from typing import Any
 
-from . import drift
+from . import drift, packing
 from .models import TccLog
 from .render import RenderSettings, SecretValues, render
 
@@ -39,14 +37,13 @@ class DesiredChildren:
         with self._lock:
             last = self._last.get(uid)
         if last is not None and last[0] == inputs:
-            unpacked: list[dict[str, Any]] = json.loads(zlib.decompress(last[1]))
+            unpacked: list[dict[str, Any]] = packing.unpack_json(last[1])
             return unpacked
         desired = [drift.stamp(obj) for obj in render(
             tcclog, settings, secret_values=secret_values,
             prometheus_crds_present=prometheus_crds_present)]
         with self._lock:
-            self._last[uid] = (inputs, zlib.compress(
-                json.dumps(desired, separators=(",", ":")).encode(), 1))
+            self._last[uid] = (inputs, packing.pack_json(desired))
         return desired
 
     def forget(self, uid: str) -> None:

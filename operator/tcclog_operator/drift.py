@@ -17,7 +17,6 @@ import base64
 import copy
 import hashlib
 import json
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,31 +101,3 @@ def needs_apply(stamped: Mapping[str, Any], actual: Mapping[str, Any] | None) ->
     if actual is None:
         return True
     return not is_subset(stamped, actual)
-
-
-def trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """What the operator keeps in memory of a live child: never managedFields (large,
-    unused); of a Pod only its metadata (status reads Patroni's labels and annotations)
-    and of a Job its metadata and status (BackupHealthy): both are observed, never applied."""
-    metadata = {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}
-    if obj.get("kind") == "Pod":
-        return {"apiVersion": obj.get("apiVersion"), "kind": "Pod", "metadata": metadata}
-    if obj.get("kind") == "Job":
-        return {"apiVersion": obj.get("apiVersion"), "kind": "Job", "metadata": metadata,
-                "status": obj.get("status") or {}}
-    return {**obj, "metadata": metadata}
-
-
-def packed(obj: Mapping[str, Any]) -> bytes:
-    """How the operator keeps a live object in memory: `trimmed(obj)` as compressed JSON.
-
-    A thousand TccLogs are ~30,000 watched objects; as Python dicts they cost ~250 KiB per
-    TccLog, compressed ~25 KiB. Unpacking the ~30 children of one TccLog costs a few ms
-    per reconcile, which is cheap next to rendering them.
-    """
-    return zlib.compress(json.dumps(trimmed(obj), separators=(",", ":")).encode(), 1)
-
-
-def unpacked(data: bytes) -> dict[str, Any]:
-    unpacked: dict[str, Any] = json.loads(zlib.decompress(data))
-    return unpacked

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
-from kubernetes import client, config
-from kubernetes.client.rest import ApiException
+import urllib3
 
 from . import metrics
+from .connection import Connection
 from .models.tcclog import GROUP, PLURAL, VERSION
 from .models.tcclogbackup import BACKUP_KIND, BACKUP_PLURAL
 
@@ -80,31 +82,60 @@ OUR_KINDS = {TCCLOG.kind: TCCLOG, TCCLOGBACKUP.kind: TCCLOGBACKUP}
 #: Read and patched on occasion, never watched: the claims of a growing StatefulSet.
 PVC = Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
 _KINDS = {**BY_KIND, **OUR_KINDS, PVC.kind: PVC}
-REQUEST_TIMEOUT_SECONDS = 30
+REQUEST_TIMEOUT = urllib3.Timeout(connect=10, read=30)
+
+
+class ApiError(Exception):
+    """The API server answered a request with an error status."""
+
+    def __init__(self, status: int, body: str) -> None:
+        self.status = status
+        self.body = body
+        super().__init__(f"{status} {self.reason}: {self.message[:300]}")
+
+    @property
+    def reason(self) -> str:
+        """The HTTP status' name, e.g. Unprocessable Entity."""
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return "Unknown"
+
+    @property
+    def message(self) -> str:
+        """The server's own words (a Status object's message), else the raw answer."""
+        try:
+            answer = json.loads(self.body or "{}")
+        except ValueError:
+            return self.body
+        return str(answer.get("message", self.body)) if isinstance(answer, dict) else self.body
 
 
 class Kube:
     """Thin, synchronous API access for reconcile (kopf runs it in worker threads)."""
 
-    def __init__(self, api_client: client.ApiClient, field_manager: str) -> None:
-        self._api = api_client
+    def __init__(self, connection: Connection, field_manager: str, pool_size: int = 16
+                 ) -> None:
+        self._connection = connection
         self._field_manager = field_manager
+        tls = ({"ssl_context": connection.ssl_context()}
+               if connection.server.startswith("https:") else {})
+        # One keep-alive connection per reconcile thread, reused from request to request.
+        self._pool = urllib3.connection_from_url(
+            connection.server, maxsize=pool_size, timeout=REQUEST_TIMEOUT,
+            retries=urllib3.Retry(3, redirect=False), **tls)
 
     def _call(self, method: str, path: str, *, body: Any = None,
               content_type: str = "application/json",
               query: list[tuple[str, str]] | None = None) -> Any:
-        method, url, headers, body, _ = self._api.param_serialize(
-            method, path,
-            query_params=query or [],
-            header_params={"Content-Type": content_type, "Accept": "application/json"},
-            body=body,
-            auth_settings=["BearerToken"],
-        )
-        response = self._api.call_api(method, url, header_params=headers, body=body,
-                                      _request_timeout=REQUEST_TIMEOUT_SECONDS)
-        response.read()
+        if method in ("PATCH", "POST", "PUT"):  # fields written are ours, in managedFields
+            query = [("fieldManager", self._field_manager), *(query or [])]
+        url = f"{path}?{urlencode(query)}" if query else path
+        response = self._pool.urlopen(
+            method, url, body=None if body is None else json.dumps(body),
+            headers={**self._connection.headers(), "Content-Type": content_type})
         if not 200 <= response.status < 300:
-            raise ApiException(http_resp=response)
+            raise ApiError(response.status, response.data.decode(errors="replace"))
         return json.loads(response.data or b"null")
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +148,7 @@ class Kube:
             body=dict(obj),
             content_type="application/apply-patch+yaml",
             # force: we are the only intended owner; a hand edit must not block us.
-            query=[("fieldManager", self._field_manager), ("force", "true")],
+            query=[("force", "true")],
         )
 
     def merge_patch(self, kind: str, namespace: str, name: str, patch: Mapping[str, Any]
@@ -135,7 +166,7 @@ class Kube:
         try:
             self._call("DELETE", _KINDS[kind].path(namespace, name),
                        body={"propagationPolicy": propagation})
-        except ApiException as exc:
+        except ApiError as exc:
             if exc.status != 404:
                 raise
 
@@ -150,7 +181,7 @@ class Kube:
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
             return self._call("GET", _KINDS[kind].path(namespace, name))
-        except ApiException as exc:
+        except ApiError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -164,17 +195,8 @@ class Kube:
         """Whether the API server serves `plural` in group/version (discovery; 404: no)."""
         try:
             answer = self._call("GET", f"/apis/{group}/{version}")
-        except ApiException as exc:
+        except ApiError as exc:
             if exc.status == 404:
                 return False
             raise
         return any(r.get("name") == plural for r in answer.get("resources") or [])
-
-
-def api_client_from_environment() -> client.ApiClient:
-    """In a pod: its service account. Elsewhere: KUBECONFIG / ~/.kube/config."""
-    try:
-        config.load_incluster_config()
-        return client.ApiClient()
-    except config.ConfigException:
-        return config.new_client_from_config()

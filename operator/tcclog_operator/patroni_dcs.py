@@ -18,9 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from kubernetes.client.rest import ApiException
-
-from .kube import Kube
+from .kube import ApiError, Kube
 from .models import TccLog
 from .render.meta import names
 from .render.patroni import patroni_config
@@ -69,7 +67,7 @@ def sync_dynamic_config(kube: Kube, tcclog: TccLog) -> SyncResult:
             "resourceVersion": config_map["metadata"]["resourceVersion"],
             "annotations": {CONFIG_ANNOTATION: json.dumps(updated, separators=(",", ":"))},
         }})
-    except ApiException as exc:
+    except ApiError as exc:
         if exc.status == 409:
             return "pending"
         raise

@@ -8,17 +8,14 @@ calls, so an idle reconcile costs no request at all: it renders, compares and st
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kubernetes.client.rest import ApiException
-
 from . import drift, patroni_dcs, status, status_data, status_ops, storage
 from .desired import DesiredChildren
-from .kube import BY_KIND, Kube
+from .kube import BY_KIND, ApiError, Kube
 from .models import TccLog
 from .render import (
     RenderSettings,
@@ -118,7 +115,7 @@ def reconcile(
         try:
             kube.patch_status(tcclog.metadata.namespace or "", tcclog.metadata.name,
                               status.status_patch(tcclog.status, new_status))
-        except ApiException as exc:
+        except ApiError as exc:
             if exc.status != 404:
                 raise
             return outcome  # deleted while we worked: its children go with it
@@ -150,9 +147,9 @@ def _apply(kube: Kube, desired: list[dict[str, Any]],
                     f"Asked {', '.join(resized) or 'no claims'} for {storage.claim_size(obj)}; "
                     f"re-creating StatefulSet {key[1]} (its pods keep running)")))
             live[key] = kube.apply(obj)
-        except ApiException as exc:
+        except ApiError as exc:
             # Reported in status and retried by the handler; the rest still converges.
-            apply_error = f"{key[0]} {key[1]}: {exc.status} {exc.reason}: {_api_message(exc)}"
+            apply_error = f"{key[0]} {key[1]}: {exc.status} {exc.reason}: {exc.message}"
             outcome.events.append(Event(status.EVENT_APPLY_FAILED, apply_error, warning=True))
             continue
         outcome.applied.append(key)
@@ -271,10 +268,3 @@ def revision(obj: Mapping[str, Any]) -> int:
         return int(obj.get("metadata", {}).get("resourceVersion", ""))
     except ValueError:
         return -1
-
-
-def _api_message(exc: ApiException) -> str:
-    try:
-        return str(json.loads(exc.body or "{}").get("message", exc.body))
-    except ValueError:
-        return str(exc.body)

@@ -41,7 +41,7 @@ def needs_growth(desired: Obj, live: Obj | None) -> bool:
 
 def grow(kube: Kube, desired: Obj, live: Obj) -> list[str]:
     """Resize the claims of `live` to `desired`'s size, then orphan-delete `live`.
-    Returns the claims resized. Raises ApiException when a claim refuses."""
+    Returns the claims resized. Raises ApiError when a claim refuses."""
     namespace, name = live["metadata"]["namespace"], live["metadata"]["name"]
     size = claim_size(desired)
     template = (live["spec"].get("volumeClaimTemplates") or [{}])[0]

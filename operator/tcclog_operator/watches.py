@@ -15,17 +15,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from kubernetes import client
 
-from . import drift
-from .kube import Resource
+from . import packing
+from .connection import Connection
+from .kube import ApiError, Resource
 from .render.meta import INSTANCE_LABEL
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ PAGE_SIZE = 500
 
 
 class ChildStore:
-    """The children as the watches last delivered them, packed (drift.packed)."""
+    """The children as the watches last delivered them, packed (packing.py)."""
 
     def __init__(self, scopes: Iterable[Scope]) -> None:
         self._lock = threading.Lock()
@@ -61,7 +60,7 @@ class ChildStore:
         before = self._filed.get(where)
         if before == (owner, version):
             return None  # a relist repeats every object: pack only what changed
-        data = drift.packed(obj)  # only the event loop files, so `before` still holds
+        data = packing.packed(obj)  # only the event loop files, so `before` still holds
         with self._lock:
             if before is not None and before[0] != owner:  # its instance label was edited
                 self._unfile(where, before[0])
@@ -77,7 +76,7 @@ class ChildStore:
             if before is None:
                 return None
             data = self._unfile(where, before[0])
-        return drift.unpacked(data) if data is not None else None
+        return packing.unpacked(data) if data is not None else None
 
     def _unfile(self, where: tuple[str, str, str], owner: OwnerKey) -> bytes | None:
         children = self._by_owner.get(owner, {})
@@ -96,7 +95,7 @@ class ChildStore:
         """The children filed under one TccLog, unpacked."""
         with self._lock:
             packed = dict(self._by_owner.get((namespace, instance), {}))
-        return {key: drift.unpacked(data) for key, data in packed.items()}
+        return {key: packing.unpacked(data) for key, data in packed.items()}
 
     def mark_listed(self, scope: Scope) -> None:
         with self._lock:
@@ -114,12 +113,6 @@ class NotServed(Exception):
     """404 on a collection: the API (e.g. the Prometheus Operator CRDs) is not installed."""
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"{status}: {reason[:300]}")
-        self.status = status
-
-
 def split_lines(buffer: bytearray, chunk: bytes) -> list[bytes]:
     """Append `chunk` to `buffer`; take out and return the complete lines (a watch
     stream is one JSON event per line, and one event may span many chunks)."""
@@ -133,38 +126,24 @@ def split_lines(buffer: bytearray, chunk: bytes) -> list[bytes]:
 
 
 class ApiReader:
-    """GET and watch requests, in the event loop, authenticated the way the kubernetes
-    client is configured (kubeconfig or the pod's service account)."""
+    """GET and watch requests, in the event loop."""
 
-    def __init__(self, configuration: client.Configuration, read_timeout: float) -> None:
-        self._config = configuration
+    def __init__(self, connection: Connection, read_timeout: float) -> None:
+        self._connection = connection
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
-
-    def _ssl(self) -> ssl.SSLContext | bool:
-        if not self._config.verify_ssl:
-            return False
-        context = ssl.create_default_context(cafile=self._config.ssl_ca_cert)
-        if self._config.cert_file:
-            context.load_cert_chain(self._config.cert_file, self._config.key_file)
-        return context
-
-    def _headers(self) -> dict[str, str]:
-        # Asked per request: in a pod the client rereads the rotated service account token.
-        token = self._config.auth_settings().get("BearerToken")
-        headers = {"Accept": "application/json"}
-        if token and token.get("value"):
-            headers["Authorization"] = str(token["value"])
-        return headers
 
     def _request(self, path: str, params: Mapping[str, str],
                  timeout: aiohttp.ClientTimeout) -> Any:
         if self._session is None:
+            tls = (self._connection.ssl_context()
+                   if self._connection.server.startswith("https:") else False)
             # No connection limit: every watch holds one for its whole life.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl()))
-        return self._session.get(self._config.host + path, params=dict(params),
-                                 headers=self._headers(), timeout=timeout)
+                connector=aiohttp.TCPConnector(limit=0, ssl=tls))
+        # Headers per request: in a pod the service account token is reread (rotation).
+        return self._session.get(self._connection.server + path, params=dict(params),
+                                 headers=self._connection.headers(), timeout=timeout)
 
     @staticmethod
     async def _check(response: aiohttp.ClientResponse) -> None:

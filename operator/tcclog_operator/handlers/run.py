@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import kopf
-from kubernetes.client.rest import ApiException
 
-from .. import drift, metrics
-from ..kube import MONITORING_GROUP, MONITORING_VERSION, Kube
+from .. import metrics, packing
+from ..kube import MONITORING_GROUP, MONITORING_VERSION, ApiError, Kube
 from ..models import TccLog
 from ..reconcile import (
     ApplyFailed,
@@ -48,7 +47,7 @@ class PrometheusProbe:
                     self._present = self._kube.api_available(
                         MONITORING_GROUP, MONITORING_VERSION, "prometheusrules")
                     self._checked = time.monotonic()
-                except (ApiException, OSError):
+                except (ApiError, OSError):
                     pass
             return self._present
 
@@ -176,7 +175,7 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
             for key, (answered, _) in list(answers.items()):
                 if key in watched and revision(watched[key]) >= answered:
                     answers.pop(key, None)
-            applied = {key: drift.unpacked(data) for key, (_, data) in list(answers.items())}
+            applied = {key: packing.unpacked(data) for key, (_, data) in list(answers.items())}
             outcome = reconcile(
                 memo.kube, body, merge_observed(watched, applied),
                 render_settings=memo.operator.render_settings(),
@@ -211,7 +210,7 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
     uid = body["metadata"]["uid"]
     metrics.observe_status(body["metadata"]["namespace"], body["metadata"]["name"],
                            outcome.status, body["metadata"].get("creationTimestamp"))
-    memo.applied[uid].update({key: (revision(obj), drift.packed(obj))
+    memo.applied[uid].update({key: (revision(obj), packing.packed(obj))
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
         memo.last_status[uid] = outcome.status

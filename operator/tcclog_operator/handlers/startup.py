@@ -11,8 +11,9 @@ from typing import Any
 import kopf
 from prometheus_client import start_http_server
 
+from ..connection import environment_connection
 from ..desired import DesiredChildren
-from ..kube import CHILD_RESOURCES, Kube, api_client_from_environment
+from ..kube import CHILD_RESOURCES, Kube
 from ..render import MANAGED_BY_SELECTOR
 from ..render.meta import COMPONENT_LABEL
 from ..render.patroni import COMPONENT as POSTGRES_COMPONENT
@@ -31,13 +32,23 @@ WATCH_SELECTORS = {
 SERVER_TIMEOUT_SECONDS = 300
 
 
+@kopf.on.login()
+def login(**_: Any) -> kopf.ConnectionInfo:
+    """kopf's own requests (TccLogs, peering, events) go with the operator's credentials."""
+    connection = environment_connection()
+    return kopf.ConnectionInfo(
+        server=connection.server, ca_path=connection.ca_file, insecure=connection.insecure,
+        certificate_path=connection.cert_file, private_key_path=connection.key_file,
+        token=connection.bearer_token(), default_namespace=connection.namespace)
+
+
 @kopf.on.startup()
 async def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger,
                     **_: Any) -> None:
     operator = memo.get("operator_settings") or OperatorSettings()
     memo.operator = operator
-    api_client = api_client_from_environment()
-    memo.kube = Kube(api_client, operator.field_manager)
+    connection = environment_connection()
+    memo.kube = Kube(connection, operator.field_manager, pool_size=operator.max_workers)
     memo.holds = Holds()  # the TccLogs this replica acts for (holds.py)
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
@@ -73,7 +84,7 @@ async def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.
     # Only our children are watched, filtered by label on the API server.
     memo.watches = ChildWatches(
         CHILD_RESOURCES, operator.namespaces, WATCH_SELECTORS,
-        ApiReader(api_client.configuration, SERVER_TIMEOUT_SECONDS),
+        ApiReader(connection, SERVER_TIMEOUT_SECONDS),
         lambda event_type, body: on_child_change(event_type, body, memo),
         server_timeout=SERVER_TIMEOUT_SECONDS,
         absent_retry=operator.discovery_interval_seconds)

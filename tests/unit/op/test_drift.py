@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 
 from tcclog_operator import drift
 
@@ -106,24 +105,3 @@ def test_items_merged_by_name_match_by_name_and_tolerate_foreign_items() -> None
     assert not drift.needs_apply(stamped, live)
     containers[1]["image"] = "evil/miner:1"
     assert drift.needs_apply(stamped, live)
-
-
-def test_trimmed_drops_managed_fields_and_keeps_only_pod_metadata() -> None:
-    live = _live(drift.stamp(DEPLOYMENT))
-    live["metadata"]["managedFields"] = [{"manager": "x"}]
-    kept = drift.trimmed(live)
-    assert "managedFields" not in kept["metadata"]
-    assert kept["spec"] == live["spec"] and kept["status"] == live["status"]
-    pod = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": []}, "status": {},
-           "metadata": {"name": "p", "labels": {"role": "primary"}, "managedFields": []}}
-    assert drift.trimmed(pod) == {"apiVersion": "v1", "kind": "Pod",
-                                  "metadata": {"name": "p", "labels": {"role": "primary"}}}
-
-
-def test_packed_round_trips_the_trimmed_object_and_is_small() -> None:
-    live = _live(drift.stamp(DEPLOYMENT))
-    live["metadata"]["managedFields"] = [{"manager": "x"}]
-    packed = drift.packed(live)
-    assert isinstance(packed, bytes)
-    assert drift.unpacked(packed) == drift.trimmed(live)
-    assert len(packed) < len(json.dumps(drift.trimmed(live)))
