@@ -164,7 +164,7 @@ def _reconcile_once(body: Mapping[str, Any], memo: Any, logger: kopf.Logger, *,
         # The watch may not have delivered our own last status write yet: compare with it.
         last = memo.last_status.get(uid)
         if last is not None:
-            body = {**body, "status": last}
+            body = {**body, "status": packing.unpack_json(last)}
         try:
             watched = memo.children.of(body["metadata"]["namespace"],
                                        body["metadata"]["name"])
@@ -213,7 +213,7 @@ def _remember_and_post(body: Mapping[str, Any], memo: Any, outcome: Outcome) -> 
     memo.applied[uid].update({key: (revision(obj), packing.packed(obj))
                               for key, obj in outcome.applied_objects.items()})
     if outcome.status_written:
-        memo.last_status[uid] = outcome.status
+        memo.last_status[uid] = packing.pack_json(outcome.status)
     memo.leaders[uid] = outcome.known_leaders
     if outcome.patroni_config_synced:
         memo.patroni_synced[uid] = body["metadata"].get("generation")

@@ -52,7 +52,7 @@ async def configure(*, settings: kopf.OperatorSettings, memo: Any, logger: kopf.
     memo.holds = Holds()  # the TccLogs this replica acts for (holds.py)
     memo.locks = defaultdict(threading.Lock)  # one reconcile at a time per TccLog
     memo.slots = {}  # uid -> ReconcileSlot: events during a reconcile coalesce (run.py)
-    memo.last_status = {}  # uid -> last status we wrote (the watch may lag behind it)
+    memo.last_status = {}  # uid -> last status we wrote, packed (the watch may lag behind)
     memo.desired = DesiredChildren()  # uid -> last render, reused while its inputs hold
     # uid -> {(kind, name): (revision, packed object) our last apply returned}, kept until
     # the watch delivers that revision (children.py)
