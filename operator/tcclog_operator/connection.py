@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
+import math
 import os
 import ssl
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +44,9 @@ class Connection:
     key_file: str | None = None
     token: str | None = None
     token_file: str | None = None  # reread now and then: the kubelet rotates it
+    exec_plugin: ExecPlugin | None = None  # a cloud login command (EKS, GKE, AKS...)
     namespace: str | None = None  # the pod's own, or the kubeconfig context's
-    _token_read: tuple[str, float] | None = field(default=None, init=False, repr=False)
+    _cached_token: tuple[str, float] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_environment(cls) -> Connection:
@@ -89,13 +94,14 @@ class Connection:
         except KeyError as missing:
             raise KubeconfigError(f"kubeconfig context {current!r}: {missing} is not "
                                   "defined") from None
-        if "exec" in user or "auth-provider" in user:
+        if "auth-provider" in user:
             raise KubeconfigError(
-                f"kubeconfig user {context['user']!r} logs in through an exec plugin or an "
-                "auth provider, which the operator does not run: give it a token or a "
-                "client certificate (a ServiceAccount token works), or run it in the cluster")
+                f"kubeconfig user {context['user']!r} logs in through a legacy auth provider, "
+                "which the operator does not run: use the provider's exec plugin, a token or "
+                "a client certificate (a ServiceAccount token works), or run it in the cluster")
         cluster_base = bases[("clusters", context["cluster"])]
         user_base = bases[("users", context["user"])]
+        plugin = user.get("exec")
         return cls(
             server=str(cluster["server"]).rstrip("/"),
             ca_file=_pem_file(cluster, "certificate-authority", cluster_base),
@@ -104,6 +110,7 @@ class Connection:
             key_file=_pem_file(user, "client-key", user_base),
             token=user.get("token"),
             token_file=str(user_base / user["tokenFile"]) if user.get("tokenFile") else None,
+            exec_plugin=ExecPlugin.from_kubeconfig(plugin, user_base) if plugin else None,
             namespace=context.get("namespace"),
         )
 
@@ -117,13 +124,20 @@ class Connection:
         return context
 
     def bearer_token(self) -> str | None:
-        if not self.token_file:
+        if not (self.exec_plugin or self.token_file):
             return self.token
-        # Threads may race to reread it: harmless, both read the same file.
-        if self._token_read is None or time.monotonic() - self._token_read[1] > \
-                TOKEN_REREAD_SECONDS:
-            self._token_read = (Path(self.token_file).read_text().strip(), time.monotonic())
-        return self._token_read[0]
+        # Threads may race to refresh it: harmless, each gets a valid token.
+        if self._cached_token is None or time.time() >= self._cached_token[1]:
+            self._cached_token = self._fresh_token()
+        return self._cached_token[0]
+
+    def _fresh_token(self) -> tuple[str, float]:
+        """A token, and when to get one again."""
+        if self.exec_plugin:
+            token, expiry = self.exec_plugin.credential()
+            return token, expiry - 60  # a minute before it expires
+        token = Path(str(self.token_file)).read_text().strip()
+        return token, time.time() + TOKEN_REREAD_SECONDS
 
     def headers(self) -> dict[str, str]:
         """What every request carries: who we are, and that we speak JSON."""
@@ -132,6 +146,51 @@ class Connection:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers
+
+
+@dataclass(frozen=True)
+class ExecPlugin:
+    """A kubeconfig `exec` user: a command printing an ExecCredential with a token."""
+
+    command: str
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    api_version: str = "client.authentication.k8s.io/v1"
+
+    @classmethod
+    def from_kubeconfig(cls, plugin: dict[str, Any], base: Path) -> ExecPlugin:
+        command = str(plugin["command"])
+        if os.sep in command and not os.path.isabs(command):  # as kubectl: from the file
+            command = str(base / command)
+        return cls(command, tuple(plugin.get("args") or ()),
+                   tuple((e["name"], e["value"]) for e in plugin.get("env") or ()),
+                   plugin.get("apiVersion") or cls.api_version)
+
+    def credential(self) -> tuple[str, float]:
+        """(token, expiry as a Unix time, or infinity)."""
+        info = {"apiVersion": self.api_version, "kind": "ExecCredential",
+                "spec": {"interactive": False}}
+        try:
+            done = subprocess.run(
+                [self.command, *self.args], capture_output=True, text=True, timeout=60,
+                check=False,
+                env={**os.environ, **dict(self.env), "KUBERNETES_EXEC_INFO": json.dumps(info)})
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise KubeconfigError(f"exec plugin {self.command}: {error}") from None
+        if done.returncode != 0:
+            raise KubeconfigError(f"exec plugin {self.command} failed ({done.returncode}): "
+                                  f"{done.stderr.strip()[-300:]}")
+        try:
+            status = json.loads(done.stdout).get("status") or {}
+        except ValueError:
+            raise KubeconfigError(f"exec plugin {self.command} printed no JSON") from None
+        if not status.get("token"):
+            raise KubeconfigError(f"exec plugin {self.command} gave no token (client "
+                                  "certificates from exec plugins are not supported)")
+        expires = status.get("expirationTimestamp")
+        expiry = (datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp()
+                  if expires else math.inf)
+        return str(status["token"]), expiry
 
 
 @functools.cache

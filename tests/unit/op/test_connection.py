@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,8 +75,39 @@ def test_token_and_token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert rotating.headers()["Authorization"] == "Bearer first"
     (tmp_path / "token").write_text("second\n")
     assert rotating.bearer_token() == "first"  # not reread on every request
-    monkeypatch.setattr(connection, "TOKEN_REREAD_SECONDS", -1)
+    later = time.time() + connection.TOKEN_REREAD_SECONDS + 1
+    monkeypatch.setattr(connection.time, "time", lambda: later)
     assert rotating.bearer_token() == "second"
+
+
+def test_exec_plugin_runs_again_only_when_its_credential_expires(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As for EKS, GKE and AKS kubeconfigs: the command prints an ExecCredential."""
+    runs = tmp_path / "runs"
+    plugin = tmp_path / "bin" / "login"
+    plugin.parent.mkdir()
+    plugin.write_text(f"""#!/bin/sh
+echo run >> {runs}
+echo '{{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+  "status": {{"token": "'"$REGION"'-'"$(wc -l < {runs})"'",
+              "expirationTimestamp": "2030-01-01T00:00:00Z"}}}}'
+""")
+    plugin.chmod(0o755)
+    conn = Connection.from_kubeconfig(str(_kubeconfig(tmp_path / "config", user={"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1", "command": "bin/login",
+        "env": [{"name": "REGION", "value": "eu"}]}})))
+    assert conn.headers()["Authorization"] == "Bearer eu-1"
+    assert conn.bearer_token() == "eu-1"  # cached while valid
+    expired = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+    monkeypatch.setattr(connection.time, "time", lambda: expired)
+    assert conn.bearer_token() == "eu-2"
+
+
+def test_a_failing_exec_plugin_says_why(tmp_path: Path) -> None:
+    conn = Connection.from_kubeconfig(str(_kubeconfig(tmp_path / "config", user={
+        "exec": {"command": "sh", "args": ["-c", "echo 'no SSO session' >&2; exit 3"]}})))
+    with pytest.raises(KubeconfigError, match="failed \\(3\\): no SSO session"):
+        conn.headers()
 
 
 def test_in_cluster_uses_the_service_address_and_account(tmp_path: Path,
@@ -91,7 +124,7 @@ def test_in_cluster_uses_the_service_address_and_account(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("user", "context", "expected"), [
-    ({"exec": {"command": "aws"}}, "dev", "exec plugin"),
+    ({"auth-provider": {"name": "gcp"}}, "dev", "legacy auth provider"),
     ({"token": "t"}, "", "no current-context"),
 ])
 def test_unusable_kubeconfigs_say_why(tmp_path: Path, user: dict[str, object], context: str,
