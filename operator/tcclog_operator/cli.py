@@ -102,7 +102,7 @@ def _cmd_crd(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # kopf imports the kubernetes client whenever it is installed (as in tests), only to
-    # offer its login; the operator logs in itself (connection.py), and ~16 MiB stay free.
+    # offer its login; the operator logs in itself (connection.py), and ~8 MiB stay free.
     sys.modules.setdefault("kubernetes", None)  # type: ignore[arg-type]
     # Imported here: `render` and `crd` must work without kopf's side effects or a cluster.
     import kopf

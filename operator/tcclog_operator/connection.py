@@ -4,7 +4,7 @@ account, or a kubeconfig (KUBECONFIG, else ~/.kube/config).
 One place for the three users of the API: kopf's own login (handlers/startup.py), the
 children's watches (watches.py, aiohttp) and reconcile's requests (kube.py, urllib3).
 The kubernetes client package is not used: kopf imports it, when installed, only to
-borrow its login, and it would cost the operator ~16 MiB of memory.
+borrow its login, and it would cost the operator ~8 MiB of memory.
 """
 
 from __future__ import annotations

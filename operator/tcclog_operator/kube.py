@@ -1,4 +1,5 @@
-"""The only place that talks to the Kubernetes API.
+"""Every request the operator's reconciles make to the Kubernetes API (watches.py
+follows the children; kopf the TccLogs).
 
 Children are written with server-side apply under one field manager; the TccLog is
 only ever written through its status subresource. Every write is counted in the
