@@ -72,9 +72,10 @@ def _setup(cluster: _Cluster, namespace: str) -> None:
     cluster.kubectl("create", "namespace", namespace)
 
 
-def _peak_rss_mib(pid: int) -> float:
+def _rss_mib(pid: int, field: str = "VmHWM") -> float:
+    """The process' peak (VmHWM) or current (VmRSS) resident memory."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -161,18 +162,20 @@ def many(cluster: _Cluster, workdir: Path, count: int, idle_seconds: float,
             time.sleep(1)
         converged = time.perf_counter() - started
         writes = _operator_writes(cluster.audit_log)
-        rss = _peak_rss_mib(operator.process.pid)
+        rss = _rss_mib(operator.process.pid)
         before_idle = sum(_operator_writes(cluster.audit_log).values())
         time.sleep(idle_seconds)
         idle_writes = sum(_operator_writes(cluster.audit_log).values()) - before_idle
-        rss = max(rss, _peak_rss_mib(operator.process.pid))
+        rss = max(rss, _rss_mib(operator.process.pid))
+        idle_rss = _rss_mib(operator.process.pid, "VmRSS")
     finally:
         operator.stop()
     print(f"{count} TccLogs created in {created:.1f} s; {ready}/{count} Ready "  # noqa: T201
           f"after {converged:.1f} s")
     print(f"  operator apply requests reached {children} (one per child) after "  # noqa: T201
           f"{applied_at:.1f} s" if applied_at is not None else "  fewer applies than children")
-    print(f"  operator peak RSS: {rss:.0f} MiB")  # noqa: T201
+    print(f"  operator RSS: peak {rss:.0f} MiB, {idle_rss:.0f} MiB after the idle "  # noqa: T201
+          "period")
     print(f"  operator write requests until converged: {sum(writes.values())} "  # noqa: T201
           f"({dict(writes.most_common(6))})")
     print(f"  idle: {idle_writes} writes in {idle_seconds:.0f} s "  # noqa: T201
