@@ -20,6 +20,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from tcclog_operator.settings import OperatorSettings
 from tests.cluster.local import REPO
 
 from .conftest import Cluster
@@ -113,6 +114,9 @@ def test_converged_tcclog_shows_no_server_side_diff(
     managers = {m["manager"] for m in live["metadata"]["managedFields"]
                 if m["operation"] == "Apply" and m.get("subresource") != "status"}
     assert managers == {GITOPS_MANAGER}, "only the GitOps tool applies the TccLog's spec"
+    status_writers = {m["manager"] for m in live["metadata"]["managedFields"]
+                      if m.get("subresource") == "status"}
+    assert status_writers == {OperatorSettings().field_manager}, "status names its writer"
 
 
 def test_operator_restart_makes_no_write_to_children(
