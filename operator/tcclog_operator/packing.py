@@ -6,7 +6,8 @@ A thousand TccLogs have ~30,000 watched children. As Python dicts they would cos
 little of itself. What repeats is *across* objects: field names, labels, probes,
 security contexts, the same shapes in every TccLog. zlib's preset dictionary carries
 that once: a dictionary made from the children of a sample TccLog halves what is left
-(~11 KiB per TccLog, `python -m bench.packing`), for the same time per object.
+(~11 KiB per TccLog, `python -m bench.packing`), for ~35 µs more per object packed
+and ~6 µs more per object unpacked.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from .render import RenderSettings, fill_secret_values, render
 
 #: The largest dictionary deflate can use (its window).
 DICTIONARY_BYTES = 32 * 1024
-#: With a primed compressor, level 6 costs what level 1 cost alone, for ~20 % less.
+#: Copying a primed compressor makes level 6 as quick as priming one at level 1, and
+#: level 6 packs ~20 % smaller.
 LEVEL = 6
 _SAMPLE = {"apiVersion": "tcclog.com/v1alpha1", "kind": "TccLog",
            "metadata": {"name": "sample", "namespace": "sample", "generation": 1,
