@@ -37,6 +37,8 @@ class KubeconfigError(Exception):
 
 @dataclass
 class Connection:
+    """One API server and the operator's credentials for it."""
+
     server: str  # e.g. https://10.96.0.1:443
     ca_file: str | None = None  # PEM bundle; None: the system's trust store
     insecure: bool = False  # insecure-skip-tls-verify (kubeconfig), never in a pod
