@@ -116,7 +116,10 @@ class Connection:
             namespace=context.get("namespace"),
         )
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """How to speak TLS to the server; None for a plain http:// server."""
+        if not self.server.startswith("https:"):
+            return None
         context = ssl.create_default_context(cafile=self.ca_file)
         if self.insecure:
             context.check_hostname = False

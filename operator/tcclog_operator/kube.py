@@ -119,8 +119,8 @@ class Kube:
                  ) -> None:
         self._connection = connection
         self._field_manager = field_manager
-        tls = ({"ssl_context": connection.ssl_context()}
-               if connection.server.startswith("https:") else {})
+        context = connection.ssl_context()
+        tls = {"ssl_context": context} if context else {}
         # One keep-alive connection per reconcile thread, reused from request to request.
         self._pool = urllib3.connection_from_url(
             connection.server, maxsize=pool_size, timeout=REQUEST_TIMEOUT,

@@ -141,11 +141,9 @@ class ApiReader:
     def _request(self, path: str, params: Mapping[str, str],
                  timeout: aiohttp.ClientTimeout) -> Any:
         if self._session is None:
-            tls = (self._connection.ssl_context()
-                   if self._connection.server.startswith("https:") else False)
             # No connection limit: every watch holds one for its whole life.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=tls))
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+                limit=0, ssl=self._connection.ssl_context() or False))
         # Headers per request: in a pod the service account token is reread (rotation).
         return self._session.get(self._connection.server + path, params=dict(params),
                                  headers=self._connection.headers(), timeout=timeout)
